@@ -1,0 +1,184 @@
+"""Every environment variable agentgraph reads, in one pydantic-settings object.
+
+`get_settings()` builds the object once per process from the environment (and an
+optional `.env` file); a malformed value raises `ConfigError` with a message that
+names the variable, so the server and the CLI fail at start-up rather than on the
+first request. Tests build their own `Settings(...)` and pass it explicitly.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigError(RuntimeError):
+    """The environment holds a value agentgraph cannot use."""
+
+
+class Settings(BaseSettings):
+    """Process configuration. Field docs are the README's variable table."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    # Storage and queues
+    database_url: str | None = Field(
+        default=None,
+        validation_alias="DATABASE_URL",
+        description="postgresql://... for Postgres; unset for SQLite under AGENTGRAPH_DATA_DIR.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        validation_alias="REDIS_URL",
+        description="redis://... to share queues, locks and limits between processes.",
+    )
+    data_dir: Path = Field(
+        default=Path(".agentgraph"),
+        validation_alias="AGENTGRAPH_DATA_DIR",
+        description="Directory for the embedded SQLite databases.",
+    )
+
+    # Models
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(
+        default=None,
+        validation_alias="OPENAI_BASE_URL",
+        description="Any OpenAI-compatible server (vLLM, Ollama, a proxy).",
+    )
+    model: str = Field(default="gpt-4o-mini", validation_alias="AGENTGRAPH_MODEL")
+    offline: bool = Field(
+        default=False,
+        validation_alias="AGENTGRAPH_OFFLINE",
+        description="Force the offline rule-based model even when a key is set.",
+    )
+    llm_timeout_seconds: float = Field(
+        default=30.0, gt=0, validation_alias="AGENTGRAPH_LLM_TIMEOUT_SECONDS"
+    )
+    llm_max_retries: int = Field(default=2, ge=0, le=10, validation_alias="AGENTGRAPH_LLM_MAX_RETRIES")
+    daily_cost_budget_usd: float = Field(
+        default=100.0,
+        ge=0,
+        validation_alias="AGENTGRAPH_DAILY_COST_BUDGET_USD",
+        description="LLM spend per process per UTC day; past it agents use the offline model.",
+    )
+
+    # Conversation behaviour
+    default_tenant: str = Field(default="easymo", validation_alias="AGENTGRAPH_DEFAULT_TENANT")
+    history_window: int = Field(
+        default=20,
+        ge=4,
+        le=500,
+        validation_alias="AGENTGRAPH_HISTORY_WINDOW",
+        description="Messages kept verbatim; older ones are folded into a running summary.",
+    )
+    checkpoint_retention: int = Field(
+        default=10,
+        ge=1,
+        validation_alias="AGENTGRAPH_CHECKPOINT_RETENTION",
+        description="Checkpoints kept per thread after each turn; older ones are pruned.",
+    )
+    confirmation_ttl_seconds: int = Field(
+        default=600,
+        ge=10,
+        validation_alias="AGENTGRAPH_CONFIRMATION_TTL_SECONDS",
+        description="A money/cancellation confirmation older than this is void.",
+    )
+    durability: Literal["sync", "async", "exit"] = Field(
+        default="async", validation_alias="AGENTGRAPH_DURABILITY"
+    )
+
+    # Money limits (integer RWF)
+    transfer_limit: int = Field(default=500_000, gt=0, validation_alias="AGENTGRAPH_TRANSFER_LIMIT")
+    daily_transfer_limit: int = Field(
+        default=500_000, gt=0, validation_alias="AGENTGRAPH_DAILY_TRANSFER_LIMIT"
+    )
+
+    # WhatsApp Cloud API
+    whatsapp_access_token: SecretStr | None = Field(
+        default=None, validation_alias="WHATSAPP_ACCESS_TOKEN"
+    )
+    whatsapp_phone_number_id: str | None = Field(
+        default=None, validation_alias="WHATSAPP_PHONE_NUMBER_ID"
+    )
+    whatsapp_app_secret: SecretStr | None = Field(default=None, validation_alias="WHATSAPP_APP_SECRET")
+    whatsapp_verify_token: SecretStr | None = Field(
+        default=None, validation_alias="WHATSAPP_VERIFY_TOKEN"
+    )
+    whatsapp_api_base_url: str = Field(
+        default="https://graph.facebook.com/v21.0", validation_alias="WHATSAPP_API_BASE_URL"
+    )
+
+    # LangSmith (read by the langsmith client itself; mirrored here for /health/detailed)
+    langsmith_tracing: bool = Field(
+        default=False, validation_alias=AliasChoices("LANGSMITH_TRACING", "LANGCHAIN_TRACING_V2")
+    )
+    langsmith_endpoint: str | None = Field(default=None, validation_alias="LANGSMITH_ENDPOINT")
+    langsmith_project: str | None = Field(default=None, validation_alias="LANGSMITH_PROJECT")
+    langsmith_api_key: SecretStr | None = Field(default=None, validation_alias="LANGSMITH_API_KEY")
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        value = value.strip()
+        if value.startswith("postgres://"):
+            value = "postgresql://" + value[len("postgres://") :]
+        if not value.startswith(("postgresql://", "postgresql+psycopg://")):
+            raise ValueError(
+                "must start with postgresql:// (leave it unset to use the embedded SQLite)"
+            )
+        return value.replace("postgresql+psycopg://", "postgresql://", 1)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value.strip()
+
+    @field_validator("openai_base_url")
+    @classmethod
+    def _check_base_url(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL such as http://localhost:8000/v1")
+        return value.strip().rstrip("/")
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.database_url is not None
+
+    @property
+    def llm_configured(self) -> bool:
+        """True when a real LLM should be tried before the offline model."""
+        if self.offline:
+            return False
+        return self.openai_api_key is not None or self.openai_base_url is not None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings from the environment, turning validation errors into ConfigError."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err.get("loc", ())) or "settings"
+            problems.append(f"{loc.upper()}: {err.get('msg')}")
+        raise ConfigError("Invalid configuration: " + "; ".join(problems)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()

@@ -1,0 +1,86 @@
+"""Shared fixtures: real Postgres and Redis servers, fresh databases per test session.
+
+Postgres comes from TEST_DATABASE_URL (default: the local server on 5432, database
+`postgres` for admin). Each test session creates its own database and drops it at
+the end, so runs never see each other's rows. When a service is unreachable the
+tests that need it fail with a message saying so; they are never skipped, because
+CI must not go green without them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from agentgraph.config import Settings
+
+ADMIN_URL = os.environ.get("TEST_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _with_db(url: str, dbname: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{dbname}"
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """URL of a fresh, empty Postgres database for this test session."""
+    name = f"agentgraph_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        pytest.fail(
+            f"PostgreSQL is required for this test but {ADMIN_URL} is unreachable: {exc}",
+            pytrace=False,
+        )
+    yield _with_db(ADMIN_URL, name)
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def fresh_pg_url(pg_url: str) -> Iterator[str]:
+    """A brand-new database for one test (for tests that need an empty schema)."""
+    name = f"agentgraph_t_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield _with_db(ADMIN_URL, name)
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def sqlite_settings(tmp_path) -> Settings:
+    """Settings for the embedded default: SQLite under a temp dir, offline model."""
+    return Settings(AGENTGRAPH_DATA_DIR=tmp_path, AGENTGRAPH_OFFLINE=True)
+
+
+@pytest.fixture
+def pg_settings(fresh_pg_url: str, tmp_path) -> Settings:
+    """Settings pointing at a fresh Postgres database, offline model."""
+    return Settings(DATABASE_URL=fresh_pg_url, AGENTGRAPH_DATA_DIR=tmp_path, AGENTGRAPH_OFFLINE=True)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_settings(request) -> Settings:
+    """Runs the test once on each engine."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_settings")
+    return request.getfixturevalue("pg_settings")
+
+
+@pytest.fixture(autouse=True)
+def _no_network_tracing(monkeypatch) -> None:
+    """Tracing to a real LangSmith would hang ~12 s on flush here; tests opt in explicitly."""
+    monkeypatch.setenv("LANGSMITH_TRACING", "false")
+    monkeypatch.setenv("LANGCHAIN_TRACING_V2", "false")
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "DATABASE_URL", "REDIS_URL"):
+        monkeypatch.delenv(var, raising=False)
+
+
