@@ -60,7 +60,9 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = Field(
         default=30.0, gt=0, validation_alias="AGENTGRAPH_LLM_TIMEOUT_SECONDS"
     )
-    llm_max_retries: int = Field(default=2, ge=0, le=10, validation_alias="AGENTGRAPH_LLM_MAX_RETRIES")
+    llm_max_retries: int = Field(
+        default=2, ge=0, le=10, validation_alias="AGENTGRAPH_LLM_MAX_RETRIES"
+    )
     daily_cost_budget_usd: float = Field(
         default=100.0,
         ge=0,
@@ -106,7 +108,9 @@ class Settings(BaseSettings):
     whatsapp_phone_number_id: str | None = Field(
         default=None, validation_alias="WHATSAPP_PHONE_NUMBER_ID"
     )
-    whatsapp_app_secret: SecretStr | None = Field(default=None, validation_alias="WHATSAPP_APP_SECRET")
+    whatsapp_app_secret: SecretStr | None = Field(
+        default=None, validation_alias="WHATSAPP_APP_SECRET"
+    )
     whatsapp_verify_token: SecretStr | None = Field(
         default=None, validation_alias="WHATSAPP_VERIFY_TOKEN"
     )

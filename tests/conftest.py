@@ -18,7 +18,9 @@ import pytest
 
 from agentgraph.config import Settings
 
-ADMIN_URL = os.environ.get("TEST_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+ADMIN_URL = os.environ.get(
+    "TEST_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
@@ -64,7 +66,9 @@ def sqlite_settings(tmp_path) -> Settings:
 @pytest.fixture
 def pg_settings(fresh_pg_url: str, tmp_path) -> Settings:
     """Settings pointing at a fresh Postgres database, offline model."""
-    return Settings(DATABASE_URL=fresh_pg_url, AGENTGRAPH_DATA_DIR=tmp_path, AGENTGRAPH_OFFLINE=True)
+    return Settings(
+        DATABASE_URL=fresh_pg_url, AGENTGRAPH_DATA_DIR=tmp_path, AGENTGRAPH_OFFLINE=True
+    )
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -82,5 +86,3 @@ def _no_network_tracing(monkeypatch) -> None:
     monkeypatch.setenv("LANGCHAIN_TRACING_V2", "false")
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "DATABASE_URL", "REDIS_URL"):
         monkeypatch.delenv(var, raising=False)
-
-

@@ -1,0 +1,106 @@
+"""The graph's single tool node: runs the active agent's tool calls, then routes.
+
+It enforces the agent's tool set (a call to any other tool gets an error result,
+never runs), lets at most one confirmation-gated tool and one handoff run per model
+step, caps handoffs per turn so two agents can never bounce a user forever, turns
+unexpected tool failures into a polite result (logged with the traceback), and then
+goes back to the active agent, or to the agent a handoff named.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any, Literal
+
+from langchain_core.messages import AIMessage, ToolCall, ToolMessage
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool
+from langgraph.prebuilt import ToolNode
+from langgraph.types import Command
+
+from agentgraph.state import AgentName, AssistantState
+from agentgraph.tools import CONFIRMED_TOOLS, is_handoff
+
+log = logging.getLogger(__name__)
+
+MAX_HANDOFFS_PER_TURN = 3
+TOOL_FAILURE = (
+    "That did not work because of a temporary problem on our side. Please try again shortly."
+)
+
+
+def _on_tool_error(exc: Exception) -> str:
+    log.error("tool failed: %s", type(exc).__name__, exc_info=exc)
+    return TOOL_FAILURE
+
+
+def _rejection(call: ToolCall, text: str) -> ToolMessage:
+    return ToolMessage(text, tool_call_id=call["id"] or "", name=call["name"], status="error")
+
+
+def make_tool_node(tools_by_agent: dict[AgentName, list[BaseTool]]) -> Any:
+    """Build the node that executes tool calls for whichever agent is active."""
+    runners = {
+        agent: ToolNode(tools, handle_tool_errors=_on_tool_error)
+        for agent, tools in tools_by_agent.items()
+    }
+    allowed = {agent: {t.name for t in tools} for agent, tools in tools_by_agent.items()}
+
+    async def tools(
+        state: AssistantState, config: RunnableConfig
+    ) -> Command[Literal["triage", "booking", "payment", "support"]]:
+        agent = state.active_agent
+        last = state.messages[-1]
+        if not isinstance(last, AIMessage):
+            return Command(goto=agent)
+        accepted: list[ToolCall] = []
+        results: list[ToolMessage] = []
+        confirmed_seen = handoff_seen = False
+        handoffs = state.handoffs_this_turn
+        for call in last.tool_calls:
+            name = call["name"]
+            if name not in allowed[agent]:
+                results.append(
+                    _rejection(call, f"Tool '{name}' is not available to the {agent} agent.")
+                )
+            elif name in CONFIRMED_TOOLS and confirmed_seen:
+                results.append(_rejection(call, "Only one action needing confirmation at a time."))
+            elif is_handoff(name) and (handoff_seen or handoffs >= MAX_HANDOFFS_PER_TURN):
+                results.append(
+                    _rejection(call, "No further handoff now; answer the user directly.")
+                )
+            else:
+                confirmed_seen |= name in CONFIRMED_TOOLS
+                handoff_seen |= is_handoff(name)
+                accepted.append(call)
+
+        update: dict[str, Any] = {}
+        goto: AgentName = agent
+        if accepted:
+            step = dataclasses.replace(
+                state,
+                messages=[*state.messages[:-1], last.model_copy(update={"tool_calls": accepted})],
+            )
+            output = await runners[agent].ainvoke(step, config)
+            for item in output if isinstance(output, list) else [output]:
+                if isinstance(item, Command):
+                    item_update = dict(item.update or {})
+                    results.extend(item_update.pop("messages", []))
+                    update.update(item_update)
+                    if isinstance(item.goto, str) and item.goto:
+                        goto = item.goto  # type: ignore[assignment]
+                elif isinstance(item, dict):
+                    results.extend(item.get("messages", []))
+                elif isinstance(item, ToolMessage):
+                    results.append(item)
+        if goto != agent:
+            update["active_agent"] = goto
+            update["handoffs_this_turn"] = handoffs + 1
+        # Results go back in the order the model asked for them.
+        order = {c["id"]: i for i, c in enumerate(last.tool_calls)}
+        results.sort(key=lambda m: order.get(getattr(m, "tool_call_id", None), len(order)))
+        update["messages"] = results
+        return Command(goto=goto, update=update)
+
+    return tools

@@ -1,0 +1,143 @@
+"""The `agentgraph` command: chat with the assistant, migrate the database, seed demo data.
+
+    agentgraph chat --user +250788000001 [--tenant easymo] [--jsonl]
+    agentgraph db upgrade
+    agentgraph demo seed
+
+`chat` is interactive on a terminal; on a pipe it reads one message per line and
+prints the replies (or, with --jsonl, one JSON object per input line). Configuration
+comes from the environment (see README); a malformed value exits with status 2 and a
+message naming the variable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from typing import TextIO
+
+from agentgraph.config import ConfigError, Settings, load_settings
+from agentgraph.domain import DomainError
+from agentgraph.domain.phones import normalize_phone
+from agentgraph.observability.logging import configure_logging
+from agentgraph.persistence import open_persistence
+from agentgraph.runtime.assistant import Assistant, open_assistant
+from agentgraph.runtime.turns import TurnResult
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="agentgraph", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    chat = sub.add_parser("chat", help="talk to the assistant (stdin/stdout)")
+    chat.add_argument("--user", required=True, help="your phone number, e.g. +250788000001")
+    chat.add_argument(
+        "--tenant", default=None, help="tenant id (default: AGENTGRAPH_DEFAULT_TENANT)"
+    )
+    chat.add_argument("--jsonl", action="store_true", help="print one JSON object per input line")
+
+    db = sub.add_parser("db", help="database commands")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="create or migrate all tables (idempotent)")
+
+    demo = sub.add_parser("demo", help="demo data")
+    demo_sub = demo.add_subparsers(dest="demo_command", required=True)
+    demo_sub.add_parser(
+        "seed", help="load the demo tenants, users, trips and articles (idempotent)"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"agentgraph: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(level=logging.WARNING)
+    try:
+        if args.command == "chat":
+            return asyncio.run(_chat(settings, args.user, args.tenant, args.jsonl))
+        if args.command == "db":
+            return asyncio.run(_db_upgrade(settings))
+        return asyncio.run(_demo_seed(settings))
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _db_upgrade(settings: Settings) -> int:
+    async with open_persistence(settings, setup=True) as persistence:
+        version = await persistence.domain.schema_version()
+    print(f"database up to date ({persistence.engine}, schema version {version})")
+    return 0
+
+
+async def _demo_seed(settings: Settings) -> int:
+    from agentgraph.domain.seed import seed_demo
+
+    async with open_persistence(settings) as persistence:
+        summary = await seed_demo(persistence.domain)
+    print("demo data ready: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
+    return 0
+
+
+async def _chat(settings: Settings, user: str, tenant: str | None, jsonl: bool) -> int:
+    try:
+        user = normalize_phone(user)
+    except DomainError as exc:
+        print(f"agentgraph: --user: {exc.user_message}", file=sys.stderr)
+        return 2
+    interactive = sys.stdin.isatty() and not jsonl
+    async with open_assistant(settings) as assistant:
+        if interactive:
+            await _interactive(assistant, user, tenant)
+        else:
+            await _piped(assistant, user, tenant, jsonl, sys.stdin, sys.stdout)
+    return 0
+
+
+async def _piped(
+    assistant: Assistant, user: str, tenant: str | None, jsonl: bool, src: TextIO, out: TextIO
+) -> None:
+    for raw in src:
+        text = raw.strip()
+        if not text:
+            continue
+        result = await assistant.send(text, user=user, tenant=tenant)
+        if jsonl:
+            out.write(json.dumps(result.as_json(), ensure_ascii=False) + "\n")
+        else:
+            for reply in result.replies:
+                out.write(reply + "\n")
+        out.flush()
+
+
+async def _interactive(assistant: Assistant, user: str, tenant: str | None) -> None:
+    print("agentgraph chat. Type a message; Ctrl-D to quit.")
+    loop = asyncio.get_running_loop()
+    while True:
+        try:
+            text = await loop.run_in_executor(None, input, "you> ")
+        except EOFError:
+            print()
+            return
+        if not text.strip():
+            continue
+        _print_turn(await assistant.send(text.strip(), user=user, tenant=tenant))
+
+
+def _print_turn(result: TurnResult) -> None:
+    for reply in result.replies:
+        print(f"{result.agent}> {reply}")
+    if result.awaiting_confirmation:
+        print("   (answer yes or no)")
+    if result.escalated:
+        print("   (a human agent has this conversation)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Logging with PII masking; metrics and tracing metadata join here with the server."""

@@ -1,0 +1,197 @@
+"""Turn execution: one user message in, the assistant's replies out.
+
+`TurnRunner.send(thread_id, text, context)` is the only way the CLI and the server
+talk to the assistant graph. Per thread it runs one turn at a time (messages wait
+their turn in arrival order). If the thread is paused on a confirmation, the message
+answers it: yes or no resume the paused tool; anything else cancels the pending
+action and is then handled as a new message, so a money movement only ever follows
+an explicit yes. After each turn old checkpoints are pruned to the retention setting.
+Failures inside the graph are logged and answered with a polite apology, never a
+stack trace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Command, Interrupt
+
+from agentgraph.context import Context
+from agentgraph.runtime.retention import prune_thread
+from agentgraph.tools.confirm import ConfirmationAnswer, classify_answer
+
+log = logging.getLogger(__name__)
+
+APOLOGY = "Sorry, something went wrong on our side. Please try again in a moment."
+
+
+def chat_thread_id(tenant: str, user: str) -> str:
+    """Thread id for CLI/API conversations (DESIGN: chat:{tenant}:{user})."""
+    return f"chat:{tenant}:{user}"
+
+
+@dataclass
+class TurnResult:
+    """What one turn produced, in the shape the CLI's --jsonl prints."""
+
+    input: str
+    replies: list[str]
+    agent: str
+    awaiting_confirmation: bool
+    confirmation: dict[str, Any] | None = None
+    escalated: bool = False
+    usage: dict[str, Any] = field(default_factory=dict)
+    latency_ms: float = 0.0
+    error: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "input": self.input,
+            "replies": self.replies,
+            "agent": self.agent,
+            "awaiting_confirmation": self.awaiting_confirmation,
+        }
+
+
+class TurnRunner:
+    """Runs turns of a compiled assistant graph with per-thread ordering and retention."""
+
+    def __init__(
+        self,
+        graph: CompiledStateGraph[Any, Any, Any, Any],
+        *,
+        retention: int | None = 10,
+        durability: str = "async",
+    ) -> None:
+        self.graph = graph
+        self.retention = retention
+        self.durability = durability
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    @asynccontextmanager
+    async def _turn_lock(self, thread_id: str) -> AsyncIterator[None]:
+        # asyncio.Lock wakes waiters in FIFO order, which is what keeps arrival order.
+        lock = self._locks.setdefault(thread_id, asyncio.Lock())
+        async with lock:
+            yield
+        if not lock.locked() and not getattr(lock, "_waiters", None):
+            self._locks.pop(thread_id, None)
+
+    async def send(self, thread_id: str, text: str, context: Context) -> TurnResult:
+        """Deliver one user message and return the assistant's replies."""
+        started = time.perf_counter()
+        config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
+        async with self._turn_lock(thread_id):
+            replies: list[str] = []
+            error = False
+            try:
+                pending = await self._pending_confirmation(config)
+                handled = False
+                if pending is not None:
+                    verdict = classify_answer(text)
+                    answer: ConfirmationAnswer = {
+                        "answer": verdict if verdict != "other" else "superseded",
+                        "text": text,
+                        "at": datetime.now(UTC).isoformat(),
+                    }
+                    replies += await self._run(Command(resume=answer), config, context)
+                    handled = verdict != "other"
+                if not handled:
+                    replies += await self._run(
+                        {"messages": [HumanMessage(content=text)]}, config, context
+                    )
+            except Exception:
+                log.exception("turn failed on thread %s", _mask_thread(thread_id))
+                replies.append(APOLOGY)
+                error = True
+            result = await self._result(config, text, replies, error)
+            if self.retention and self.graph.checkpointer is not None:
+                try:
+                    await prune_thread(self.graph.checkpointer, thread_id, self.retention)  # type: ignore[arg-type]
+                except Exception:
+                    log.exception("checkpoint pruning failed on %s", _mask_thread(thread_id))
+        result.latency_ms = (time.perf_counter() - started) * 1000
+        return result
+
+    async def _pending_confirmation(self, config: RunnableConfig) -> dict[str, Any] | None:
+        snapshot = await self.graph.aget_state(config)
+        for item in snapshot.interrupts:
+            value = item.value
+            if isinstance(value, dict) and value.get("type") == "confirmation":
+                return value
+        return None
+
+    async def _run(self, payload: Any, config: RunnableConfig, context: Context) -> list[str]:
+        replies: list[str] = []
+        async for chunk in self.graph.astream(
+            payload,
+            config,
+            context=context,
+            stream_mode="updates",
+            durability=self.durability,  # type: ignore[arg-type]
+        ):
+            for node, update in chunk.items():
+                if node == "__interrupt__":
+                    replies += [_interrupt_text(i) for i in update]
+                    continue
+                for message in (
+                    (update or {}).get("messages", []) if isinstance(update, dict) else []
+                ):
+                    if isinstance(message, AIMessage) and not message.tool_calls and message.text:
+                        replies.append(message.text)
+        return replies
+
+    async def _result(
+        self, config: RunnableConfig, text: str, replies: list[str], error: bool
+    ) -> TurnResult:
+        snapshot = await self.graph.aget_state(config)
+        values = snapshot.values if isinstance(snapshot.values, dict) else {}
+        confirmation = next(
+            (
+                i.value
+                for i in snapshot.interrupts
+                if isinstance(i.value, dict) and i.value.get("type") == "confirmation"
+            ),
+            None,
+        )
+        return TurnResult(
+            input=text,
+            replies=replies,
+            agent=str(values.get("active_agent", "triage")),
+            awaiting_confirmation=confirmation is not None,
+            confirmation=confirmation,
+            escalated=bool(values.get("escalated", False)),
+            usage=dict(values.get("turn_usage", {})),
+            error=error,
+        )
+
+    async def release(self, thread_id: str) -> None:
+        """Give a conversation back to the assistant after a human handled it."""
+        config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
+        async with self._turn_lock(thread_id):
+            await self.graph.aupdate_state(
+                config, {"escalated": False, "escalation_reason": None}, as_node="start_turn"
+            )
+
+
+def _interrupt_text(item: Interrupt) -> str:
+    value = item.value
+    if isinstance(value, dict) and isinstance(value.get("prompt"), str):
+        return value["prompt"]
+    return str(value)
+
+
+def _mask_thread(thread_id: str) -> str:
+    # Thread ids embed phone numbers; logs keep only the last two digits.
+    head, _, tail = thread_id.rpartition(":")
+    return f"{head}:***{tail[-2:]}" if tail else thread_id

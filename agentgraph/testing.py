@@ -1,0 +1,78 @@
+"""Fakes for users' own tests: a scripted chat model that replays messages in order.
+
+`ScriptedChatModel(responses=[AIMessage(...), ...])` answers each call with the next
+scripted message (tool calls included) and ignores `bind_tools`, so a test can drive
+the assistant graph through exact tool calls and handoffs without any network.
+Several agents may share one instance: the script is consumed in call order across
+them. Running past the end of the script raises, so a test never silently loops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.tools import BaseTool
+from pydantic import Field
+
+
+class ScriptExhausted(AssertionError):
+    """The graph asked the scripted model for more answers than the test provided."""
+
+
+class ScriptedChatModel(FakeMessagesListChatModel):
+    """Replays `responses` one per call; records the prompts it was given in `calls`."""
+
+    calls: list[list[BaseMessage]] = Field(default_factory=list)
+
+    def bind_tools(
+        self, tools: Sequence[dict[str, Any] | type | BaseTool | Any], **kwargs: Any
+    ) -> Runnable[Any, BaseMessage]:
+        return self
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        if self.i >= len(self.responses):
+            raise ScriptExhausted(
+                f"script has {len(self.responses)} answers; call {self.i + 1} asked"
+            )
+        self.calls.append(list(messages))
+        response = self.responses[self.i]
+        self.i += 1
+        message = response.model_copy() if isinstance(response, AIMessage) else response
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return self._generate(messages, stop, None, **kwargs)
+
+    @property
+    def remaining(self) -> int:
+        return len(self.responses) - self.i
+
+
+def tool_call(
+    name: str, args: dict[str, Any] | None = None, call_id: str | None = None
+) -> AIMessage:
+    """An AIMessage asking for one tool call (handy in scripts)."""
+    return AIMessage(
+        content="",
+        tool_calls=[
+            {"name": name, "args": args or {}, "id": call_id or f"call_{name}", "type": "tool_call"}
+        ],
+    )

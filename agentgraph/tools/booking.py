@@ -1,0 +1,150 @@
+"""Bus-trip tools: search, availability, booking (paid from the wallet), cancellation.
+
+`cancel_booking` pauses for an explicit yes before refunding; `create_booking` pays
+with an idempotency key tied to the tool call, so a retried or resumed run never
+charges twice. All lookups are scoped to the user in the runtime context.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from langchain_core.tools import BaseTool, tool
+from langgraph.prebuilt import ToolRuntime
+from pydantic import Field
+
+from agentgraph.config import Settings
+from agentgraph.context import Context
+from agentgraph.domain import Domain, DomainError
+from agentgraph.tools.common import idempotency_key, identity, local_time, money, parse_day
+from agentgraph.tools.confirm import require_confirmation
+
+MAX_TRIPS_SHOWN = 10
+
+
+def build_booking_tools(domain: Domain, settings: Settings) -> list[BaseTool]:
+    """The booking specialist's tools, bound to one domain backend."""
+
+    @tool
+    async def search_trips(
+        runtime: ToolRuntime[Context, Any],
+        origin: Annotated[str, Field(description="Departure city, e.g. Kigali.")],
+        destination: str = Field(description="Arrival city, e.g. Huye."),
+        date: Annotated[
+            str | None,
+            Field(description="YYYY-MM-DD, 'today', 'tomorrow' or a weekday; empty for any."),
+        ] = None,
+    ) -> str:
+        """Find upcoming bus trips between two cities, optionally on a given day."""
+        tenant, _ = identity(runtime)
+        try:
+            day = parse_day(date)
+            trips = await domain.trips.search(tenant, origin, destination, day)
+        except ValueError as exc:
+            return str(exc)
+        except DomainError as exc:
+            return exc.user_message
+        when = f" on {day.isoformat()}" if day else ""
+        if not trips:
+            return f"No trips found from {origin} to {destination}{when}."
+        lines = [f"Trips from {trips[0].origin} to {trips[0].destination}{when}:"]
+        for t in trips[:MAX_TRIPS_SHOWN]:
+            lines.append(
+                f"- Trip {t.id}: {local_time(t.departure)}, {money(t.price)}, "
+                f"{t.seats_available} seats left"
+            )
+        lines.append("Reply 'book trip <number>' to book one.")
+        return "\n".join(lines)
+
+    @tool
+    async def check_availability(
+        runtime: ToolRuntime[Context, Any],
+        trip_id: Annotated[int, Field(description="The trip number from search results.")],
+    ) -> str:
+        """Show seats left, price and departure time of one trip."""
+        tenant, _ = identity(runtime)
+        try:
+            t = await domain.trips.get(tenant, trip_id)
+        except DomainError as exc:
+            return exc.user_message
+        return (
+            f"Trip {t.id} {t.origin} -> {t.destination} leaves {local_time(t.departure)}: "
+            f"{t.seats_available} of {t.seats_total} seats left, {money(t.price)} per seat."
+        )
+
+    @tool
+    async def create_booking(
+        runtime: ToolRuntime[Context, Any],
+        trip_id: Annotated[int, Field(description="The trip number to book.")],
+        seats: int = Field(default=1, ge=1, le=10, description="Number of seats."),
+    ) -> str:
+        """Book seats on a trip, paying from the user's wallet."""
+        tenant, phone = identity(runtime)
+        await domain.profiles.get_or_create(tenant, phone)
+        try:
+            booking = await domain.bookings.create(
+                tenant, phone, trip_id, seats, idempotency_key(runtime, "booking")
+            )
+        except DomainError as exc:
+            return exc.user_message
+        balance = await domain.wallets.balance(tenant, phone)
+        return (
+            f"Booked: booking {booking.id}, {booking.seats} seat(s) on trip {booking.trip_id} "
+            f"{booking.origin} -> {booking.destination}, {local_time(booking.departure)}. "
+            f"Paid {money(booking.amount)}; your balance is {money(balance)}."
+        )
+
+    @tool
+    async def cancel_booking(
+        runtime: ToolRuntime[Context, Any],
+        booking_id: Annotated[int, Field(description="The booking number to cancel.")],
+    ) -> str:
+        """Cancel one of the user's bookings and refund it. Always asks the user to confirm."""
+        tenant, phone = identity(runtime)
+        profile = await domain.profiles.get_or_create(tenant, phone)
+        try:
+            booking = await domain.bookings.get(tenant, phone, booking_id)
+        except DomainError as exc:
+            return exc.user_message
+        if booking.status == "cancelled":
+            return f"Booking {booking.id} is already cancelled."
+        decision = require_confirmation(
+            action="cancel_booking",
+            summary=(
+                f"Cancel booking {booking.id} ({booking.origin} -> {booking.destination}, "
+                f"{local_time(booking.departure)}) and refund {money(booking.amount)}?"
+            ),
+            details={"booking_id": booking.id, "refund": booking.amount, "currency": "RWF"},
+            language=profile.language,
+            ttl_seconds=settings.confirmation_ttl_seconds,
+        )
+        if not decision.approved:
+            return decision.message
+        try:
+            cancelled = await domain.bookings.cancel(
+                tenant, phone, booking_id, idempotency_key(runtime, "cancel")
+            )
+        except DomainError as exc:
+            return exc.user_message
+        balance = await domain.wallets.balance(tenant, phone)
+        return (
+            f"Cancelled booking {cancelled.id}. Refunded {money(cancelled.amount)}; "
+            f"your balance is {money(balance)}."
+        )
+
+    @tool
+    async def list_bookings(runtime: ToolRuntime[Context, Any]) -> str:
+        """List the user's active bookings."""
+        tenant, phone = identity(runtime)
+        bookings = await domain.bookings.list_for(tenant, phone)
+        if not bookings:
+            return "You have no active bookings."
+        lines = ["Your bookings:"]
+        for b in bookings:
+            lines.append(
+                f"- Booking {b.id}: {b.origin} -> {b.destination}, "
+                f"{local_time(b.departure)}, {b.seats} seat(s), {money(b.amount)}"
+            )
+        return "\n".join(lines)
+
+    return [search_trips, check_availability, create_booking, cancel_booking, list_bookings]

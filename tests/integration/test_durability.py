@@ -1,0 +1,106 @@
+"""Durable conversations: restart survival, retention pruning, bounded memory."""
+
+from __future__ import annotations
+
+import aiosqlite
+import psycopg
+from langchain_core.messages import AIMessage
+
+from agentgraph.config import Settings
+from agentgraph.runtime.turns import chat_thread_id
+from agentgraph.testing import ScriptedChatModel, tool_call
+
+ALICE = "+250788000001"
+BOB = "+250788000002"
+
+
+async def _checkpoint_count(settings: Settings, thread_id: str) -> int:
+    if settings.database_url:
+        with psycopg.connect(settings.database_url) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM checkpoints WHERE thread_id = %s", (thread_id,)
+            ).fetchone()
+            return int(row[0])
+    async with aiosqlite.connect(settings.data_dir / "checkpoints.sqlite3") as conn:
+        cur = await conn.execute(
+            "SELECT count(*) FROM checkpoints WHERE thread_id = ?", (thread_id,)
+        )
+        row = await cur.fetchone()
+        return int(row[0])
+
+
+async def test_pending_confirmation_survives_restart(any_settings, open_seeded):
+    model = ScriptedChatModel(
+        responses=[
+            tool_call("transfer_to_payment", {}, "h1"),
+            tool_call("transfer_money", {"recipient_phone": BOB, "amount": 7000}, "t1"),
+        ]
+    )
+    async with open_seeded(any_settings, model) as assistant:
+        asked = await assistant.send("send 7000 to bob", user=ALICE)
+        assert asked.awaiting_confirmation
+    # A new process: new connections, new graph, same databases.
+    resumed = ScriptedChatModel(responses=[AIMessage(content="Sent after restart.")])
+    async with open_seeded(any_settings, resumed) as assistant:
+        done = await assistant.send("yes", user=ALICE)
+        assert done.replies == ["Sent after restart."]
+        assert done.agent == "payment"
+        assert await assistant.persistence.domain.wallets.balance("easymo", ALICE) == 43_000
+
+
+async def test_history_survives_restart(any_settings, open_seeded):
+    async with open_seeded(any_settings) as assistant:
+        await assistant.send("hello", user=ALICE)
+        await assistant.send("what is my balance", user=ALICE)
+    async with open_seeded(any_settings) as assistant:
+        state = await assistant.graph.aget_state(
+            {"configurable": {"thread_id": chat_thread_id("easymo", ALICE)}}
+        )
+        humans = [m.content for m in state.values["messages"] if m.type == "human"]
+        assert humans == ["hello", "what is my balance"]
+        assert state.values["active_agent"] == "payment"
+
+
+async def test_retention_keeps_checkpoints_bounded(any_settings, open_seeded):
+    settings = any_settings.model_copy(update={"checkpoint_retention": 3})
+    thread = chat_thread_id("easymo", ALICE)
+    async with open_seeded(settings) as assistant:
+        for i in range(12):
+            await assistant.send("what is my balance" if i % 2 else "hi", user=ALICE)
+        assert await _checkpoint_count(settings, thread) == 3
+        # The newest checkpoint is intact: the conversation goes on.
+        result = await assistant.send("show my transactions", user=ALICE)
+        assert result.replies and result.agent == "payment"
+        state = await assistant.graph.aget_state({"configurable": {"thread_id": thread}})
+        assert state.values["turns"] == 13
+
+
+async def test_pruning_never_drops_a_pending_confirmation(any_settings, open_seeded):
+    settings = any_settings.model_copy(update={"checkpoint_retention": 1})
+    model = ScriptedChatModel(
+        responses=[
+            tool_call("transfer_to_payment", {}, "h1"),
+            tool_call("transfer_money", {"recipient_phone": BOB, "amount": 1000}, "t1"),
+            AIMessage(content="Sent after restart."),
+        ]
+    )
+    async with open_seeded(settings, model) as assistant:
+        asked = await assistant.send("send 1000 to bob", user=ALICE)
+        assert asked.awaiting_confirmation
+        done = await assistant.send("yes", user=ALICE)
+        assert done.replies == ["Sent after restart."]
+        assert await assistant.persistence.domain.wallets.balance("easymo", ALICE) == 49_000
+
+
+async def test_long_conversation_stays_bounded(sqlite_settings, open_seeded):
+    settings = sqlite_settings.model_copy(update={"history_window": 8})
+    thread = chat_thread_id("easymo", ALICE)
+    async with open_seeded(settings) as assistant:
+        for i in range(25):
+            await assistant.send(f"what is my balance, question {i}", user=ALICE)
+        state = await assistant.graph.aget_state({"configurable": {"thread_id": thread}})
+        messages = state.values["messages"]
+        assert len(messages) <= 8 + 4
+        assert messages[0].type == "human"
+        assert "question 0" in state.values["summary"] or "question 1" in state.values["summary"]
+        assert len(state.values["summary"]) <= 1500

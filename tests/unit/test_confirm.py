@@ -1,0 +1,52 @@
+from datetime import UTC, datetime
+
+import pytest
+
+from agentgraph.tools.common import parse_day
+from agentgraph.tools.confirm import classify_answer
+
+
+@pytest.mark.parametrize(
+    "text", ["yes", "YES", "Yes please", "ok", "oui", "Oui!", "d'accord", "confirm"]
+)
+def test_yes_words(text):
+    assert classify_answer(text) == "yes"
+
+
+@pytest.mark.parametrize("text", ["no", "No thanks", "cancel", "non", "annuler", "nope"])
+def test_no_words(text):
+    assert classify_answer(text) == "no"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["what is my balance", "yes but first tell me my balance and my bookings please", "", "5000"],
+)
+def test_anything_else_is_not_a_yes(text):
+    assert classify_answer(text) == "other"
+
+
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)  # a Sunday
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("today", "2026-11-22"),
+        ("tomorrow", "2026-11-23"),
+        ("demain", "2026-11-23"),
+        ("friday", "2026-11-27"),
+        ("vendredi", "2026-11-27"),
+        ("2026-12-24", "2026-12-24"),
+        ("24/12", "2026-12-24"),
+        ("01/01", "2027-01-01"),
+    ],
+)
+def test_parse_day(text, expected):
+    assert parse_day(text, NOW).isoformat() == expected
+
+
+def test_parse_day_rejects_nonsense_with_a_message():
+    with pytest.raises(ValueError, match="could not read the date"):
+        parse_day("someday", NOW)
+    assert parse_day(None, NOW) is None
