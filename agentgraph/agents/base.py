@@ -24,6 +24,7 @@ from langgraph.types import Command
 
 from agentgraph.context import Context
 from agentgraph.models.pricing import estimate_cost_usd
+from agentgraph.observability.metrics import LLM_COST, LLM_TOKENS
 from agentgraph.prompts import load_text
 from agentgraph.state import AgentName, AssistantState
 
@@ -59,15 +60,21 @@ def render_prompt(template: str, ctx: Context, summary: str, business: str) -> s
     return template.format_map(values)
 
 
-def usage_update(message: AIMessage) -> dict[str, Any]:
-    """Per-turn counters contributed by one model answer."""
+def usage_update(agent: str, message: AIMessage) -> dict[str, Any]:
+    """Per-turn counters contributed by one model answer (also exported as metrics)."""
     usage = message.usage_metadata or {}
     model_name = str(message.response_metadata.get("model_name", "unknown"))
+    input_tokens = int(usage.get("input_tokens", 0))
+    output_tokens = int(usage.get("output_tokens", 0))
+    cost = estimate_cost_usd(model_name, usage)
+    LLM_TOKENS.labels(agent, model_name, "input").inc(input_tokens)
+    LLM_TOKENS.labels(agent, model_name, "output").inc(output_tokens)
+    LLM_COST.labels(agent, model_name).inc(cost)
     return {
         "llm_calls": 1,
-        "input_tokens": int(usage.get("input_tokens", 0)),
-        "output_tokens": int(usage.get("output_tokens", 0)),
-        "cost_usd": estimate_cost_usd(model_name, usage),
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "cost_usd": cost,
         "fallbacks": 1 if message.response_metadata.get("fallback") else 0,
         "model": model_name,
     }
@@ -98,7 +105,7 @@ def make_agent_node(
             log.warning("agent %s produced an empty reply; answering with the default", spec.name)
             answer.content = EMPTY_REPLY
         goto: Literal["tools", "__end__"] = "tools" if answer.tool_calls else END
-        return Command(goto=goto, update={"messages": [answer], "turn_usage": usage_update(answer)})
+        return Command(goto=goto, update={"messages": [answer], "turn_usage": usage_update(spec.name, answer)})
 
     agent_node.__name__ = spec.name
     return agent_node

@@ -27,6 +27,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, Interrupt
 
 from agentgraph.context import Context
+from agentgraph.observability.metrics import TURN_SECONDS, TURNS
 from agentgraph.runtime.retention import prune_thread
 from agentgraph.tools.confirm import ConfirmationAnswer, classify_answer
 
@@ -120,7 +121,10 @@ class TurnRunner:
                     await prune_thread(self.graph.checkpointer, thread_id, self.retention)  # type: ignore[arg-type]
                 except Exception:
                     log.exception("checkpoint pruning failed on %s", _mask_thread(thread_id))
-        result.latency_ms = (time.perf_counter() - started) * 1000
+        elapsed = time.perf_counter() - started
+        result.latency_ms = elapsed * 1000
+        TURN_SECONDS.labels(context.channel).observe(elapsed)
+        TURNS.labels(context.channel, "error" if result.error else "ok").inc()
         return result
 
     async def _pending_confirmation(self, config: RunnableConfig) -> dict[str, Any] | None:

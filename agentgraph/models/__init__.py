@@ -1,0 +1,46 @@
+"""Chat models for the agents: `build_chat_model(settings)` is the one entry point.
+
+Callers may rely on these names staying importable from `agentgraph.models`: the
+factory (`build_chat_model`, `build_openai_model`, `ResilientChatModel`), the daily
+spending limit (`CostBudget`, `shared_budget`), pricing (`estimate_cost_usd`,
+`price_for`, `PRICES`) and the offline rule-based `OfflineChatModel`, which is
+imported on first access so that importing this package never loads its rule tables.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from agentgraph.models.budget import CostBudget, shared_budget
+from agentgraph.models.factory import (
+    OFFLINE_MODEL_NAME,
+    ResilientChatModel,
+    build_chat_model,
+    build_openai_model,
+)
+from agentgraph.models.pricing import PRICES, ModelPrice, estimate_cost_usd, price_for
+
+if TYPE_CHECKING:
+    from agentgraph.models.offline import OfflineChatModel
+
+__all__ = [
+    "OFFLINE_MODEL_NAME",
+    "PRICES",
+    "CostBudget",
+    "ModelPrice",
+    "OfflineChatModel",
+    "ResilientChatModel",
+    "build_chat_model",
+    "build_openai_model",
+    "estimate_cost_usd",
+    "price_for",
+    "shared_budget",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "OfflineChatModel":
+        from agentgraph.models.offline import OfflineChatModel
+
+        return OfflineChatModel
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
