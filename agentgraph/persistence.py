@@ -3,8 +3,8 @@
 `open_persistence(settings)` is the one place that opens database connections:
 with `DATABASE_URL` unset it uses SQLite files under `AGENTGRAPH_DATA_DIR`
 (`checkpoints.sqlite3` for LangGraph checkpoints, `store.sqlite3` for the store,
-`agentgraph.sqlite3` for the domain tables); with `DATABASE_URL=postgresql://...` it opens one psycopg
-`AsyncConnectionPool` shared by `AsyncPostgresSaver`, `AsyncPostgresStore` and the
+`agentgraph.sqlite3` for the domain tables); with `DATABASE_URL=postgresql://...` it
+opens one psycopg `AsyncConnectionPool` shared by `AsyncPostgresSaver`, `AsyncPostgresStore` and the
 domain. Schema set-up is idempotent and serialised across processes, so every
 process may call it at start-up.
 """

@@ -105,7 +105,8 @@ def make_agent_node(
             log.warning("agent %s produced an empty reply; answering with the default", spec.name)
             answer.content = EMPTY_REPLY
         goto: Literal["tools", "__end__"] = "tools" if answer.tool_calls else END
-        return Command(goto=goto, update={"messages": [answer], "turn_usage": usage_update(spec.name, answer)})
+        usage = usage_update(spec.name, answer)
+        return Command(goto=goto, update={"messages": [answer], "turn_usage": usage})
 
     agent_node.__name__ = spec.name
     return agent_node
