@@ -90,9 +90,9 @@ async def open_persistence(settings: Settings, *, setup: bool = True) -> AsyncIt
         aiosqlite.connect(settings.data_dir / "store.sqlite3") as store_conn,
         open_domain(settings) as domain,
     ):
-        for conn in (saver_conn, store_conn):
-            await conn.execute("PRAGMA journal_mode=WAL")
-            await conn.execute("PRAGMA busy_timeout=5000")
+        for sqlite_conn in (saver_conn, store_conn):
+            await sqlite_conn.execute("PRAGMA journal_mode=WAL")
+            await sqlite_conn.execute("PRAGMA busy_timeout=5000")
         checkpointer_sqlite = AsyncSqliteSaver(saver_conn)
         store_sqlite = AsyncSqliteStore(store_conn)
         if setup:

@@ -9,10 +9,11 @@ them. Running past the end of the script raises, so a test never silently loops.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import LanguageModelInput
 from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
@@ -31,9 +32,13 @@ class ScriptedChatModel(FakeMessagesListChatModel):
     calls: list[list[BaseMessage]] = Field(default_factory=list)
 
     def bind_tools(
-        self, tools: Sequence[dict[str, Any] | type | BaseTool | Any], **kwargs: Any
-    ) -> Runnable[Any, BaseMessage]:
-        return self
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: str | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        return cast("Runnable[LanguageModelInput, AIMessage]", self)
 
     def _generate(
         self,

@@ -17,6 +17,7 @@ import psycopg
 import pytest
 
 from agentgraph.config import Settings
+from tests.support.openai_server import openai_server  # noqa: F401  (shared fixture)
 
 ADMIN_URL = os.environ.get(
     "TEST_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -10,7 +10,7 @@ turn. A model that returns nothing usable still produces a polite reply.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -18,7 +18,6 @@ from typing import Any, Literal
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, SystemMessage
 from langchain_core.tools import BaseTool
-from langgraph.graph import END
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
@@ -62,7 +61,7 @@ def render_prompt(template: str, ctx: Context, summary: str, business: str) -> s
 
 def usage_update(agent: str, message: AIMessage) -> dict[str, Any]:
     """Per-turn counters contributed by one model answer (also exported as metrics)."""
-    usage = message.usage_metadata or {}
+    usage: Mapping[str, Any] = message.usage_metadata or {}
     model_name = str(message.response_metadata.get("model_name", "unknown"))
     input_tokens = int(usage.get("input_tokens", 0))
     output_tokens = int(usage.get("output_tokens", 0))
@@ -80,7 +79,7 @@ def usage_update(agent: str, message: AIMessage) -> dict[str, Any]:
     }
 
 
-AgentNode = Callable[[AssistantState, Runtime[Context]], Awaitable[Command[Any]]]
+AgentNode = Callable[..., Awaitable[Command[Any]]]
 
 
 def make_agent_node(
@@ -104,7 +103,7 @@ def make_agent_node(
         if not answer.tool_calls and not _text(answer).strip():
             log.warning("agent %s produced an empty reply; answering with the default", spec.name)
             answer.content = EMPTY_REPLY
-        goto: Literal["tools", "__end__"] = "tools" if answer.tool_calls else END
+        goto: Literal["tools", "__end__"] = "tools" if answer.tool_calls else "__end__"
         usage = usage_update(spec.name, answer)
         return Command(goto=goto, update={"messages": [answer], "turn_usage": usage})
 

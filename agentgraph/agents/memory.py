@@ -14,10 +14,9 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, RemoveMessage, ToolMessage
-from langgraph.graph import END
 from langgraph.types import Command
 
-from agentgraph.state import AssistantState
+from agentgraph.state import AgentName, AssistantState
 
 SUMMARY_MAX_CHARS = 1500
 _CLIP = 160
@@ -85,7 +84,7 @@ def make_start_turn(history_window: int) -> Any:
             update["summary"] = fold_summary(state.summary, old)
             update["messages"] = [RemoveMessage(id=m.id) for m in old if m.id]
         # A human has the conversation: keep the message for them, say nothing.
-        goto = END if state.escalated else state.active_agent
+        goto: AgentName | Literal["__end__"] = "__end__" if state.escalated else state.active_agent
         return Command(goto=goto, update=update)
 
     return start_turn

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
@@ -32,6 +32,8 @@ from agentgraph.runtime.retention import prune_thread
 from agentgraph.tools.confirm import ConfirmationAnswer, classify_answer
 
 log = logging.getLogger(__name__)
+
+Durability = Literal["sync", "async", "exit"]
 
 APOLOGY = "Sorry, something went wrong on our side. Please try again in a moment."
 
@@ -72,7 +74,7 @@ class TurnRunner:
         graph: CompiledStateGraph[Any, Any, Any, Any],
         *,
         retention: int | None = 10,
-        durability: str = "async",
+        durability: Durability = "async",
     ) -> None:
         self.graph = graph
         self.retention = retention
@@ -142,7 +144,7 @@ class TurnRunner:
             config,
             context=context,
             stream_mode="updates",
-            durability=self.durability,  # type: ignore[arg-type]
+            durability=self.durability,
         ):
             for node, update in chunk.items():
                 if node == "__interrupt__":
