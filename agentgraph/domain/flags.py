@@ -1,0 +1,46 @@
+"""Per-tenant feature flags with code-defined defaults.
+
+`is_enabled(tenant, name)` returns the tenant's stored value, else the default in
+`DEFAULT_FLAGS` (`ai_agents_enabled` is on by default), else False for a flag
+nobody defined. `set` stores a value for one tenant; reading never writes.
+"""
+
+from __future__ import annotations
+
+from agentgraph.domain.clock import Clock
+from agentgraph.domain.db import Database
+from agentgraph.domain.profiles import check_tenant
+
+DEFAULT_FLAGS: dict[str, bool] = {"ai_agents_enabled": True}
+
+
+class Flags:
+    """`domain.flags`: feature switches per tenant."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def is_enabled(self, tenant: str, name: str) -> bool:
+        value = await self._db.fetchval(
+            "SELECT enabled FROM feature_flags WHERE tenant = ? AND name = ?", [tenant, name]
+        )
+        if value is None:
+            return DEFAULT_FLAGS.get(name, False)
+        return bool(value)
+
+    async def set(self, tenant: str, name: str, enabled: bool) -> None:
+        check_tenant(tenant)
+        await self._db.execute(
+            "INSERT INTO feature_flags (tenant, name, enabled, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (tenant, name) DO UPDATE SET enabled = excluded.enabled, "
+            "updated_at = excluded.updated_at",
+            [tenant, name, bool(enabled), self._clock()],
+        )
+
+    async def all(self, tenant: str) -> dict[str, bool]:
+        """Every known flag for the tenant: defaults overlaid with stored values."""
+        rows = await self._db.fetchall(
+            "SELECT name, enabled FROM feature_flags WHERE tenant = ?", [tenant]
+        )
+        return {**DEFAULT_FLAGS, **{row["name"]: bool(row["enabled"]) for row in rows}}
