@@ -16,7 +16,7 @@ from pydantic import Field
 
 from agentgraph.config import Settings
 from agentgraph.context import Context
-from agentgraph.domain import Domain, DomainError
+from agentgraph.domain import Domain, DomainError, ProfileNotFound, RecipientNotFound
 from agentgraph.domain.phones import normalize_phone
 from agentgraph.tools.common import idempotency_key, identity, local_time, money
 from agentgraph.tools.confirm import require_confirmation
@@ -79,8 +79,8 @@ def build_wallet_tools(domain: Domain, settings: Settings) -> list[BaseTool]:
             return "You cannot send money to yourself."
         try:
             target = await domain.profiles.get(tenant, recipient)
-        except DomainError as exc:
-            return exc.user_message
+        except ProfileNotFound:
+            return RecipientNotFound(recipient).user_message
         balance = await domain.wallets.balance(tenant, phone)
         if balance < amount:
             return f"You do not have enough money: your balance is {money(balance)}."
