@@ -83,7 +83,13 @@ class Settings(BaseSettings):
         default=10,
         ge=1,
         validation_alias="AGENTGRAPH_CHECKPOINT_RETENTION",
-        description="Checkpoints kept per thread after each turn; older ones are pruned.",
+        description="Checkpoints kept per thread; older ones are pruned.",
+    )
+    prune_every_turns: int = Field(
+        default=5,
+        ge=1,
+        validation_alias="AGENTGRAPH_PRUNE_EVERY_TURNS",
+        description="Prune a thread's old checkpoints every this many turns.",
     )
     confirmation_ttl_seconds: int = Field(
         default=600,
@@ -116,6 +122,104 @@ class Settings(BaseSettings):
     )
     whatsapp_api_base_url: str = Field(
         default="https://graph.facebook.com/v21.0", validation_alias="WHATSAPP_API_BASE_URL"
+    )
+
+    # WhatsApp channel runtime (server and workers)
+    production: bool = Field(
+        default=False,
+        validation_alias="AGENTGRAPH_PRODUCTION",
+        description="Production mode: the server refuses to start without WHATSAPP_APP_SECRET.",
+    )
+    redis_prefix: str = Field(
+        default="agentgraph", validation_alias="AGENTGRAPH_REDIS_PREFIX", min_length=1
+    )
+    debounce_seconds: float = Field(
+        default=1.5,
+        ge=0,
+        validation_alias="AGENTGRAPH_DEBOUNCE_SECONDS",
+        description="Messages arriving this close together during a turn join the next turn.",
+    )
+    rate_limit_per_minute: int = Field(
+        default=20, ge=1, validation_alias="AGENTGRAPH_RATE_LIMIT_PER_MINUTE"
+    )
+    rate_limit_per_day: int = Field(
+        default=100, ge=1, validation_alias="AGENTGRAPH_RATE_LIMIT_PER_DAY"
+    )
+    max_inbound_chars: int = Field(
+        default=2000, ge=1, validation_alias="AGENTGRAPH_MAX_INBOUND_CHARS"
+    )
+    worker_concurrency: int = Field(
+        default=16, ge=1, validation_alias="AGENTGRAPH_WORKER_CONCURRENCY"
+    )
+    server_consumes_queue: bool = Field(
+        default=True,
+        validation_alias="AGENTGRAPH_SERVER_CONSUMES_QUEUE",
+        description="The server process also runs turns; false leaves them to separate workers.",
+    )
+    queue_claim_idle_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        validation_alias="AGENTGRAPH_QUEUE_CLAIM_IDLE_SECONDS",
+        description="A queued message unacknowledged this long is reclaimed by another worker.",
+    )
+    lock_ttl_seconds: float = Field(
+        default=30.0, gt=0, validation_alias="AGENTGRAPH_LOCK_TTL_SECONDS"
+    )
+    outbox_max_attempts: int = Field(
+        default=6, ge=1, validation_alias="AGENTGRAPH_OUTBOX_MAX_ATTEMPTS"
+    )
+    outbox_backoff_seconds: float = Field(
+        default=0.5,
+        ge=0,
+        validation_alias="AGENTGRAPH_OUTBOX_BACKOFF_SECONDS",
+        description="First retry delay after a 429/5xx; doubles per attempt, capped at 60 s.",
+    )
+
+    # Engagement conductor (live events); per-event overrides come from the settings API
+    engagement_tick_seconds: float = Field(
+        default=5.0, gt=0, le=300, validation_alias="ENGAGEMENT_TICK_SECONDS"
+    )
+    engagement_window_seconds: float = Field(
+        default=60.0, gt=0, validation_alias="ENGAGEMENT_WINDOW_SECONDS"
+    )
+    engagement_warmup_ticks: int = Field(
+        default=24, ge=1, validation_alias="ENGAGEMENT_WARMUP_TICKS"
+    )
+    engagement_anomaly_cooldown_seconds: float = Field(
+        default=120.0, ge=0, validation_alias="ENGAGEMENT_ANOMALY_COOLDOWN_SECONDS"
+    )
+    engagement_session_idle_seconds: float = Field(
+        default=600.0, gt=0, validation_alias="ENGAGEMENT_SESSION_IDLE_SECONDS"
+    )
+    engagement_outcome_delay_seconds: float = Field(
+        default=60.0, gt=0, validation_alias="ENGAGEMENT_OUTCOME_DELAY_SECONDS"
+    )
+    engagement_approval_timeout_seconds: float = Field(
+        default=60.0, gt=0, validation_alias="ENGAGEMENT_APPROVAL_TIMEOUT_SECONDS"
+    )
+    engagement_default_mode: Literal["AUTO", "SEMI_AUTO", "MANUAL"] = Field(
+        default="SEMI_AUTO", validation_alias="ENGAGEMENT_DEFAULT_MODE"
+    )
+    engagement_auto_approve_threshold: float = Field(
+        default=0.75, ge=0, le=1, validation_alias="ENGAGEMENT_AUTO_APPROVE_THRESHOLD"
+    )
+    engagement_min_confidence: float = Field(
+        default=0.5, ge=0, le=1, validation_alias="ENGAGEMENT_MIN_CONFIDENCE"
+    )
+    engagement_max_interventions_per_hour: int = Field(
+        default=3, ge=0, validation_alias="ENGAGEMENT_MAX_INTERVENTIONS_PER_HOUR"
+    )
+    engagement_intervention_cooldown_seconds: float = Field(
+        default=300.0, ge=0, validation_alias="ENGAGEMENT_INTERVENTION_COOLDOWN_SECONDS"
+    )
+    engagement_success_delta: float = Field(
+        default=5.0, ge=0, validation_alias="ENGAGEMENT_SUCCESS_DELTA"
+    )
+    engagement_llm_hourly_budget_usd: float = Field(
+        default=20.0, ge=0, validation_alias="ENGAGEMENT_LLM_HOURLY_BUDGET_USD"
+    )
+    engagement_llm_daily_budget_usd: float = Field(
+        default=100.0, ge=0, validation_alias="ENGAGEMENT_LLM_DAILY_BUDGET_USD"
     )
 
     # LangSmith (read by the langsmith client itself; mirrored here for /health/detailed)

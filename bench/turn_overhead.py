@@ -133,11 +133,13 @@ async def latency(engine: str, settings: Settings, turns: int) -> dict[str, floa
     }
 
 
-async def storage_bytes(engine: str, settings: Settings, retention: int | None) -> int:
+async def storage_bytes(
+    engine: str, settings: Settings, retention: int | None, turns: int = 50
+) -> int:
     ctx = Context(tenant_id="easymo", user_id=USER, channel="cli")
     thread = f"storage:{uuid.uuid4().hex[:8]}"
     async with runner_for(engine, settings, retention) as runner:
-        for _ in range(50):
+        for _ in range(turns):
             await runner.send(thread, "balance please", ctx)
         saver = runner.graph.checkpointer
         if engine == "memory":
@@ -195,12 +197,16 @@ async def main() -> None:
             ratio = rows["postgres"]["p50"] / rows["memory"]["p50"]
             print(f"postgres / memory p50 ratio: {ratio:.2f}x")
             print()
-            print("Checkpoint bytes for one conversation after 50 turns")
-            print(f"{'checkpointer':<14}{'no pruning':>14}{'keep 10':>14}")
+            print("Checkpoint bytes for one conversation (retention 10, pruned every 5 turns)")
+            header = ["50 turns, no pruning", "50 turns, pruned", "100 turns, pruned"]
+            print(f"{'checkpointer':<14}" + "".join(f"{h:>22}" for h in header))
             for name, settings in configs.items():
-                unpruned = await storage_bytes(name, settings, None)
-                pruned = await storage_bytes(name, settings, 10)
-                print(f"{name:<14}{unpruned:>14,}{pruned:>14,}")
+                sizes = [
+                    await storage_bytes(name, settings, None, 50),
+                    await storage_bytes(name, settings, 10, 50),
+                    await storage_bytes(name, settings, 10, 100),
+                ]
+                print(f"{name:<14}" + "".join(f"{v:>22,}" for v in sizes))
     finally:
         with psycopg.connect(args.pg, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')

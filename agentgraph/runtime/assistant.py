@@ -61,6 +61,9 @@ async def open_assistant(
             model=chat_model, domain=persistence.domain, settings=settings
         ).compile(checkpointer=persistence.checkpointer, store=persistence.store)
         runner = TurnRunner(
-            graph, retention=settings.checkpoint_retention, durability=settings.durability
+            graph,
+            retention=settings.checkpoint_retention,
+            durability=settings.durability,
+            prune_every=settings.prune_every_turns,
         )
         yield Assistant(settings, persistence, graph, runner)

@@ -5,7 +5,8 @@ talk to the assistant graph. Per thread it runs one turn at a time (messages wai
 their turn in arrival order). If the thread is paused on a confirmation, the message
 answers it: yes or no resume the paused tool; anything else cancels the pending
 action and is then handled as a new message, so a money movement only ever follows
-an explicit yes. After each turn old checkpoints are pruned to the retention setting.
+an explicit yes. Every few turns (and after a failed one) old checkpoints are pruned to the
+retention setting.
 Failures inside the graph are logged and answered with a polite apology, never a
 stack trace.
 """
@@ -38,6 +39,15 @@ Durability = Literal["sync", "async", "exit"]
 APOLOGY = "Sorry, something went wrong on our side. Please try again in a moment."
 
 
+@dataclass
+class _RunOutcome:
+    """What one graph run streamed: replies, interrupts and the final state values."""
+
+    replies: list[str] = field(default_factory=list)
+    interrupts: list[Interrupt] = field(default_factory=list)
+    values: dict[str, Any] | None = None
+
+
 def chat_thread_id(tenant: str, user: str) -> str:
     """Thread id for CLI/API conversations (DESIGN: chat:{tenant}:{user})."""
     return f"chat:{tenant}:{user}"
@@ -56,6 +66,7 @@ class TurnResult:
     usage: dict[str, Any] = field(default_factory=dict)
     latency_ms: float = 0.0
     error: bool = False
+    turns: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -75,10 +86,12 @@ class TurnRunner:
         *,
         retention: int | None = 10,
         durability: Durability = "async",
+        prune_every: int = 5,
     ) -> None:
         self.graph = graph
         self.retention = retention
         self.durability = durability
+        self.prune_every = max(1, prune_every)
         self._locks: dict[str, asyncio.Lock] = {}
 
     @asynccontextmanager
@@ -97,6 +110,7 @@ class TurnRunner:
         async with self._turn_lock(thread_id):
             replies: list[str] = []
             error = False
+            final: _RunOutcome | None = None
             try:
                 pending = await self._pending_confirmation(config)
                 handled = False
@@ -107,18 +121,21 @@ class TurnRunner:
                         "text": text,
                         "at": datetime.now(UTC).isoformat(),
                     }
-                    replies += await self._run(Command(resume=answer), config, context)
+                    final = await self._run(Command(resume=answer), config, context)
+                    replies += final.replies
                     handled = verdict != "other"
                 if not handled:
-                    replies += await self._run(
+                    final = await self._run(
                         {"messages": [HumanMessage(content=text)]}, config, context
                     )
+                    replies += final.replies
             except Exception:
                 log.exception("turn failed on thread %s", _mask_thread(thread_id))
                 replies.append(APOLOGY)
                 error = True
-            result = await self._result(config, text, replies, error)
-            if self.retention and self.graph.checkpointer is not None:
+                final = None
+            result = await self._result(config, text, replies, error, final)
+            if self._should_prune(result):
                 try:
                     await prune_thread(self.graph.checkpointer, thread_id, self.retention)  # type: ignore[arg-type]
                 except Exception:
@@ -137,35 +154,57 @@ class TurnRunner:
                 return value
         return None
 
-    async def _run(self, payload: Any, config: RunnableConfig, context: Context) -> list[str]:
-        replies: list[str] = []
-        async for chunk in self.graph.astream(
+    def _should_prune(self, result: TurnResult) -> bool:
+        # Pruning every few turns keeps storage bounded at a fraction of the per-turn cost.
+        return (
+            bool(self.retention)
+            and self.graph.checkpointer is not None
+            and (result.error or result.turns % self.prune_every == 0)
+        )
+
+    async def _run(self, payload: Any, config: RunnableConfig, context: Context) -> _RunOutcome:
+        outcome = _RunOutcome()
+        async for mode, chunk in self.graph.astream(
             payload,
             config,
             context=context,
-            stream_mode="updates",
+            stream_mode=["updates", "values"],
             durability=self.durability,
         ):
+            if mode == "values":
+                outcome.values = chunk if isinstance(chunk, dict) else {}
+                continue
             for node, update in chunk.items():
                 if node == "__interrupt__":
-                    replies += [_interrupt_text(i) for i in update]
+                    outcome.interrupts += list(update)
+                    outcome.replies += [_interrupt_text(i) for i in update]
                     continue
                 for message in (
                     (update or {}).get("messages", []) if isinstance(update, dict) else []
                 ):
                     if isinstance(message, AIMessage) and not message.tool_calls and message.text:
-                        replies.append(message.text)
-        return replies
+                        outcome.replies.append(message.text)
+        return outcome
 
     async def _result(
-        self, config: RunnableConfig, text: str, replies: list[str], error: bool
+        self,
+        config: RunnableConfig,
+        text: str,
+        replies: list[str],
+        error: bool,
+        final: _RunOutcome | None,
     ) -> TurnResult:
-        snapshot = await self.graph.aget_state(config)
-        values = snapshot.values if isinstance(snapshot.values, dict) else {}
+        if final is not None and final.values is not None:
+            values, interrupts = final.values, final.interrupts
+        else:
+            # The run failed part-way: read what the checkpoint says.
+            snapshot = await self.graph.aget_state(config)
+            values = snapshot.values if isinstance(snapshot.values, dict) else {}
+            interrupts = list(snapshot.interrupts)
         confirmation = next(
             (
                 i.value
-                for i in snapshot.interrupts
+                for i in interrupts
                 if isinstance(i.value, dict) and i.value.get("type") == "confirmation"
             ),
             None,
@@ -179,6 +218,7 @@ class TurnRunner:
             escalated=bool(values.get("escalated", False)),
             usage=dict(values.get("turn_usage", {})),
             error=error,
+            turns=int(values.get("turns", 0)),
         )
 
     async def release(self, thread_id: str) -> None:

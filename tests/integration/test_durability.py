@@ -62,7 +62,7 @@ async def test_history_survives_restart(any_settings, open_seeded):
 
 
 async def test_retention_keeps_checkpoints_bounded(any_settings, open_seeded):
-    settings = any_settings.model_copy(update={"checkpoint_retention": 3})
+    settings = any_settings.model_copy(update={"checkpoint_retention": 3, "prune_every_turns": 1})
     thread = chat_thread_id("easymo", ALICE)
     async with open_seeded(settings) as assistant:
         for i in range(12):
@@ -76,7 +76,7 @@ async def test_retention_keeps_checkpoints_bounded(any_settings, open_seeded):
 
 
 async def test_pruning_never_drops_a_pending_confirmation(any_settings, open_seeded):
-    settings = any_settings.model_copy(update={"checkpoint_retention": 1})
+    settings = any_settings.model_copy(update={"checkpoint_retention": 1, "prune_every_turns": 1})
     model = ScriptedChatModel(
         responses=[
             tool_call("transfer_to_payment", {}, "h1"),
@@ -90,6 +90,20 @@ async def test_pruning_never_drops_a_pending_confirmation(any_settings, open_see
         done = await assistant.send("yes", user=ALICE)
         assert done.replies == ["Sent after restart."]
         assert await assistant.persistence.domain.wallets.balance("easymo", ALICE) == 49_000
+
+
+async def test_periodic_pruning_bounds_storage(sqlite_settings, open_seeded):
+    settings = sqlite_settings.model_copy(
+        update={"checkpoint_retention": 4, "prune_every_turns": 5}
+    )
+    thread = chat_thread_id("easymo", ALICE)
+    counts = []
+    async with open_seeded(settings) as assistant:
+        for _ in range(20):
+            await assistant.send("what is my balance", user=ALICE)
+            counts.append(await _checkpoint_count(settings, thread))
+    assert counts[4] == counts[9] == counts[14] == counts[19] == 4
+    assert max(counts) <= 4 + 5 * 6  # at most five turns of about six checkpoints each
 
 
 async def test_long_conversation_stays_bounded(sqlite_settings, open_seeded):
