@@ -25,7 +25,6 @@ from typing import Any
 
 import aiosqlite
 import psycopg
-from agentgraph.domain.seed import seed_demo
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
@@ -36,6 +35,7 @@ from agentgraph.agents import build_assistant_graph
 from agentgraph.config import Settings
 from agentgraph.context import Context
 from agentgraph.domain import open_domain
+from agentgraph.domain.seed import seed_demo
 from agentgraph.persistence import open_persistence
 from agentgraph.runtime.turns import TurnRunner
 
