@@ -83,7 +83,7 @@ def build_booking_tools(domain: Domain, settings: Settings) -> list[BaseTool]:
         await domain.profiles.get_or_create(tenant, phone)
         try:
             booking = await domain.bookings.create(
-                tenant, phone, trip_id, seats, idempotency_key(runtime, "booking")
+                tenant, phone, trip_id, seats, idempotency_key(runtime, "booking", trip_id, seats)
             )
         except DomainError as exc:
             return exc.user_message
@@ -122,7 +122,7 @@ def build_booking_tools(domain: Domain, settings: Settings) -> list[BaseTool]:
             return decision.message
         try:
             cancelled = await domain.bookings.cancel(
-                tenant, phone, booking_id, idempotency_key(runtime, "cancel")
+                tenant, phone, booking_id, idempotency_key(runtime, "cancel", booking_id)
             )
         except DomainError as exc:
             return exc.user_message

@@ -1,13 +1,14 @@
 """What every tool shares: identity from the runtime context, idempotency keys, formatting.
 
 Identity (tenant and phone) is read from `ToolRuntime.context` only. Idempotency keys
-are derived from the thread, the turn number and the tool-call id, so a tool body that
-runs again after a crash or an interrupt resume repeats the same key and the domain
-applies the money movement once.
+are derived from the thread, the turn number and the operation itself, so a tool body
+that runs again after a crash or an interrupt resume repeats the same key and the
+domain applies the money movement once.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -30,13 +31,21 @@ def thread_id(runtime: ToolRuntime[Context, Any]) -> str:
     return str(configurable.get("thread_id", "no-thread"))
 
 
-def idempotency_key(runtime: ToolRuntime[Context, Any], action: str) -> str:
-    """Stable across re-executions of the same tool call, distinct across calls and turns."""
+def idempotency_key(runtime: ToolRuntime[Context, Any], action: str, *facts: object) -> str:
+    """A key naming this operation in this turn of this thread.
+
+    It is built from what the operation does (`facts`: recipient and amount, trip and
+    seats, booking id), not from the model's tool-call id, so it stays the same when a
+    crashed or resumed turn runs the tool again, even if a model re-planned the call
+    under a new id. A new turn gets a new key, so the user can repeat an operation
+    deliberately later.
+    """
     state = runtime.state
     turns = getattr(state, "turns", None)
     if turns is None and isinstance(state, dict):
         turns = state.get("turns", 0)
-    return f"{action}:{thread_id(runtime)}:{turns or 0}:{runtime.tool_call_id}"
+    digest = hashlib.sha256(repr(facts).encode()).hexdigest()[:16]
+    return f"{action}:{thread_id(runtime)}:{turns or 0}:{digest}"
 
 
 def money(amount: int) -> str:

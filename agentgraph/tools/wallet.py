@@ -96,7 +96,12 @@ def build_wallet_tools(domain: Domain, settings: Settings) -> list[BaseTool]:
             return decision.message
         try:
             transfer = await domain.wallets.transfer(
-                tenant, phone, recipient, amount, idempotency_key(runtime, "transfer"), note=note
+                tenant,
+                phone,
+                recipient,
+                amount,
+                idempotency_key(runtime, "transfer", recipient, amount),
+                note=note,
             )
         except DomainError as exc:
             return exc.user_message

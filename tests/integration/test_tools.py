@@ -33,20 +33,23 @@ async def call(
     args: dict[str, Any] | None = None,
     user: str = ALICE,
     tenant: str = "easymo",
+    call_id: str | None = None,
+    turn: int = 1,
 ) -> Any:
     tools, _ = tools_and_domain
+    call_id = call_id or f"call-{name}"
     runtime = ToolRuntime(
-        state=AssistantState(turns=1),
+        state=AssistantState(turns=turn),
         context=Context(tenant_id=tenant, user_id=user, channel="cli"),
         config={"configurable": {"thread_id": f"chat:{tenant}:{user}"}},
         stream_writer=lambda _: None,
-        tool_call_id=f"call-{name}",
+        tool_call_id=call_id,
         store=None,
     )
     result = await tools[name].ainvoke(
         {
             "type": "tool_call",
-            "id": f"call-{name}",
+            "id": call_id,
             "name": name,
             "args": {**(args or {}), "runtime": runtime},
         }
@@ -193,3 +196,15 @@ async def test_handoff_returns_a_command_naming_the_agent(tools):
     command = await call(tools, "transfer_to_booking", {"reason": "trip"})
     assert isinstance(command, Command) and command.goto == "booking"
     assert command.update["active_agent"] == "booking"
+
+
+async def test_a_replanned_booking_in_the_same_turn_is_charged_once(tools):
+    _, domain = tools
+    trip = (await domain.trips.search("easymo", "Kigali", "Musanze", None))[0]
+    first = await call(tools, "create_booking", {"trip_id": trip.id}, call_id="a", turn=7)
+    again = await call(tools, "create_booking", {"trip_id": trip.id}, call_id="b", turn=7)
+    assert first.split(",")[0] == again.split(",")[0]
+    assert await domain.wallets.balance("easymo", ALICE) == 50_000 - trip.price
+    later = await call(tools, "create_booking", {"trip_id": trip.id}, call_id="c", turn=8)
+    assert later.split(",")[0] != first.split(",")[0]
+    assert await domain.wallets.balance("easymo", ALICE) == 50_000 - 2 * trip.price
