@@ -98,7 +98,13 @@ class Settings(BaseSettings):
         description="A money/cancellation confirmation older than this is void.",
     )
     durability: Literal["sync", "async", "exit"] = Field(
-        default="async", validation_alias="AGENTGRAPH_DURABILITY"
+        default="exit",
+        validation_alias="AGENTGRAPH_DURABILITY",
+        description=(
+            "LangGraph checkpoint durability. 'exit' saves once per turn (and at every "
+            "confirmation pause): a turn that crashes leaves no half-done state and is "
+            "re-run whole, which idempotency keys make safe."
+        ),
     )
 
     # Money limits (integer RWF)

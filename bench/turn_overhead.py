@@ -109,7 +109,12 @@ async def runner_for(
         await seed_demo(p.domain)
         graph = build_assistant_graph(model=BalanceBot(), domain=p.domain, settings=settings)
         compiled = graph.compile(checkpointer=p.checkpointer, store=p.store)
-        yield TurnRunner(compiled, retention=retention, durability=settings.durability)
+        yield TurnRunner(
+            compiled,
+            retention=retention,
+            durability=settings.durability,
+            prune_every=settings.prune_every_turns,
+        )
 
 
 async def latency(engine: str, settings: Settings, turns: int) -> dict[str, float]:
@@ -185,17 +190,24 @@ async def main() -> None:
                 "sqlite": Settings(**base),
                 "postgres": Settings(**base, DATABASE_URL=pg_url),
             }
+            exit_configs = {
+                "sqlite": Settings(**base, AGENTGRAPH_DURABILITY="exit"),
+                "postgres": Settings(**base, DATABASE_URL=pg_url, AGENTGRAPH_DURABILITY="exit"),
+            }
             print(
                 f"Per-turn latency, {args.turns} turns, zero-latency model (4 graph steps, 1 tool)"
             )
-            print(f"{'checkpointer':<14}{'p50 ms':>10}{'p99 ms':>10}{'turns/s':>10}")
+            print(f"{'checkpointer':<24}{'p50 ms':>10}{'p99 ms':>10}{'turns/s':>10}")
             rows = {}
-            for name, settings in configs.items():
-                rows[name] = await latency(name, settings, args.turns)
-                r = rows[name]
-                print(f"{name:<14}{r['p50']:>10.2f}{r['p99']:>10.2f}{r['turns_per_s']:>10.1f}")
-            ratio = rows["postgres"]["p50"] / rows["memory"]["p50"]
-            print(f"postgres / memory p50 ratio: {ratio:.2f}x")
+            runs = [(n, s, "async") for n, s in configs.items()]
+            runs += [(n, s, "exit") for n, s in exit_configs.items()]
+            for name, settings, durability in runs:
+                label = f"{name} ({durability})" if name != "memory" else name
+                rows[label] = r = await latency(name, settings, args.turns)
+                print(f"{label:<24}{r['p50']:>10.2f}{r['p99']:>10.2f}{r['turns_per_s']:>10.1f}")
+            for label in ("postgres (async)", "postgres (exit)"):
+                ratio = rows[label]["p50"] / rows["memory"]["p50"]
+                print(f"{label} / memory p50 ratio: {ratio:.2f}x")
             print()
             print("Checkpoint bytes for one conversation (retention 10, pruned every 5 turns)")
             header = ["50 turns, no pruning", "50 turns, pruned", "100 turns, pruned"]

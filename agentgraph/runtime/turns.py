@@ -85,7 +85,7 @@ class TurnRunner:
         graph: CompiledStateGraph[Any, Any, Any, Any],
         *,
         retention: int | None = 10,
-        durability: Durability = "async",
+        durability: Durability = "exit",
         prune_every: int = 5,
     ) -> None:
         self.graph = graph
