@@ -190,26 +190,29 @@ async def main() -> None:
                 "sqlite": Settings(**base),
                 "postgres": Settings(**base, DATABASE_URL=pg_url),
             }
-            exit_configs = {
-                "sqlite": Settings(**base, AGENTGRAPH_DURABILITY="exit"),
-                "postgres": Settings(**base, DATABASE_URL=pg_url, AGENTGRAPH_DURABILITY="exit"),
+            async_configs = {
+                "sqlite": Settings(**base, AGENTGRAPH_DURABILITY="async"),
+                "postgres": Settings(**base, DATABASE_URL=pg_url, AGENTGRAPH_DURABILITY="async"),
             }
             print(
                 f"Per-turn latency, {args.turns} turns, zero-latency model (4 graph steps, 1 tool)"
             )
             print(f"{'checkpointer':<24}{'p50 ms':>10}{'p99 ms':>10}{'turns/s':>10}")
             rows = {}
-            runs = [(n, s, "async") for n, s in configs.items()]
-            runs += [(n, s, "exit") for n, s in exit_configs.items()]
+            runs = [(n, s, "exit") for n, s in configs.items()]
+            runs += [(n, s, "async") for n, s in async_configs.items()]
             for name, settings, durability in runs:
                 label = f"{name} ({durability})" if name != "memory" else name
                 rows[label] = r = await latency(name, settings, args.turns)
                 print(f"{label:<24}{r['p50']:>10.2f}{r['p99']:>10.2f}{r['turns_per_s']:>10.1f}")
-            for label in ("postgres (async)", "postgres (exit)"):
+            for label in ("postgres (exit)", "postgres (async)"):
                 ratio = rows[label]["p50"] / rows["memory"]["p50"]
                 print(f"{label} / memory p50 ratio: {ratio:.2f}x")
             print()
-            print("Checkpoint bytes for one conversation (retention 10, pruned every 5 turns)")
+            print(
+                "Checkpoint bytes for one conversation "
+                "(durability exit, retention 10, pruned every 5 turns)"
+            )
             header = ["50 turns, no pruning", "50 turns, pruned", "100 turns, pruned"]
             print(f"{'checkpointer':<14}" + "".join(f"{h:>22}" for h in header))
             for name, settings in configs.items():
