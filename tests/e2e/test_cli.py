@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -183,3 +184,45 @@ def test_plain_pipe_prints_replies(seeded_dir):
     proc = run_cli(["chat", "--user", "+250788000003"], seeded_dir, "balance\n\n")
     assert proc.returncode == 0, proc.stderr
     assert "50,000 RWF" in proc.stdout
+
+
+def test_interactive_terminal_session(seeded_dir):
+    """On a TTY `chat` prompts, answers each line with the agent's name, and quits on Ctrl-D."""
+    import pty
+    import select
+    import time
+
+    pid, fd = pty.fork()
+    if pid == 0:  # child: become the CLI on the pseudo-terminal
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "OPENAI_API_KEY")}
+        env.update(AGENTGRAPH_DATA_DIR=str(seeded_dir), AGENTGRAPH_OFFLINE="1")
+        os.execve(
+            sys.executable,
+            [sys.executable, "-m", "agentgraph.cli", "chat", "--user", "+250788000003"],
+            env,
+        )
+
+    def read_until(marker: str, timeout: float = 60) -> str:
+        out = b""
+        deadline = time.monotonic() + timeout
+        while marker.encode() not in out and time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.2)
+            if ready:
+                try:
+                    out += os.read(fd, 4096)
+                except OSError:
+                    break
+        return out.decode(errors="replace")
+
+    try:
+        assert "you> " in read_until("you> ")
+        os.write(fd, b"what is my balance\n")
+        answer = read_until("you> ")
+        assert "payment> Your wallet balance is" in answer
+        os.write(fd, b"\x04")  # Ctrl-D ends the session
+        _, status = os.waitpid(pid, 0)
+        assert os.WEXITSTATUS(status) == 0
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, 9)
+        os.close(fd)
