@@ -1,6 +1,7 @@
 """The `agentgraph` command: chat with the assistant, migrate the database, seed demo data.
 
-    agentgraph chat --user +250788000001 [--tenant easymo] [--jsonl]
+    agentgraph chat --user +250788000001 [--tenant easymo] [--jsonl] [--email E] [--staff]
+    agentgraph serve [--host 127.0.0.1] [--port 8000] [--workers N]
     agentgraph db upgrade
     agentgraph demo seed
 
@@ -17,6 +18,7 @@ import asyncio
 import json
 import logging
 import sys
+from collections.abc import Awaitable, Callable
 from typing import TextIO
 
 from agentgraph.config import ConfigError, Settings, load_settings
@@ -24,7 +26,7 @@ from agentgraph.domain import DomainError
 from agentgraph.domain.phones import normalize_phone
 from agentgraph.observability.logging import configure_logging
 from agentgraph.persistence import open_persistence
-from agentgraph.runtime.assistant import Assistant, open_assistant
+from agentgraph.runtime.assistant import open_assistant
 from agentgraph.runtime.turns import TurnResult
 
 
@@ -38,6 +40,19 @@ def _parser() -> argparse.ArgumentParser:
         "--tenant", default=None, help="tenant id (default: AGENTGRAPH_DEFAULT_TENANT)"
     )
     chat.add_argument("--jsonl", action="store_true", help="print one JSON object per input line")
+    chat.add_argument(
+        "--email", default=None, help="your verified email (SaaS tenants: your own account)"
+    )
+    chat.add_argument(
+        "--staff", action="store_true", help="operator console: look up any customer account"
+    )
+
+    serve = sub.add_parser("serve", help="run the HTTP server (WhatsApp webhook, health, metrics)")
+    serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="server processes; more than one needs REDIS_URL"
+    )
 
     db = sub.add_parser("db", help="database commands")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -61,12 +76,43 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(level=logging.WARNING)
     try:
         if args.command == "chat":
-            return asyncio.run(_chat(settings, args.user, args.tenant, args.jsonl))
+            return asyncio.run(_chat(settings, args))
+        if args.command == "serve":
+            return _serve(settings, args.host, args.port, args.workers)
         if args.command == "db":
             return asyncio.run(_db_upgrade(settings))
         return asyncio.run(_demo_seed(settings))
     except KeyboardInterrupt:
         return 130
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
+    if workers < 1:
+        print("agentgraph: --workers must be at least 1", file=sys.stderr)
+        return 2
+    if workers > 1 and not settings.redis_url:
+        print(
+            "agentgraph: --workers > 1 needs REDIS_URL (processes share the queue, locks "
+            "and rate limits through Redis)",
+            file=sys.stderr,
+        )
+        return 2
+    if settings.production and settings.whatsapp_app_secret is None:
+        print("agentgraph: WHATSAPP_APP_SECRET is required in production mode", file=sys.stderr)
+        return 2
+    import uvicorn
+
+    configure_logging(level=logging.INFO)
+    # An import string, so each worker process builds its own app (and pools).
+    uvicorn.run(
+        "server.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
+    return 0
 
 
 async def _db_upgrade(settings: Settings) -> int:
@@ -85,29 +131,36 @@ async def _demo_seed(settings: Settings) -> int:
     return 0
 
 
-async def _chat(settings: Settings, user: str, tenant: str | None, jsonl: bool) -> int:
+Send = Callable[[str], Awaitable[TurnResult]]
+
+
+async def _chat(settings: Settings, args: argparse.Namespace) -> int:
     try:
-        user = normalize_phone(user)
+        user = normalize_phone(args.user)
     except DomainError as exc:
         print(f"agentgraph: --user: {exc.user_message}", file=sys.stderr)
         return 2
-    interactive = sys.stdin.isatty() and not jsonl
+    interactive = sys.stdin.isatty() and not args.jsonl
     async with open_assistant(settings) as assistant:
+
+        def send(text: str) -> Awaitable[TurnResult]:
+            return assistant.send(
+                text, user=user, tenant=args.tenant, customer_email=args.email, staff=args.staff
+            )
+
         if interactive:
-            await _interactive(assistant, user, tenant)
+            await _interactive(send)
         else:
-            await _piped(assistant, user, tenant, jsonl, sys.stdin, sys.stdout)
+            await _piped(send, args.jsonl, sys.stdin, sys.stdout)
     return 0
 
 
-async def _piped(
-    assistant: Assistant, user: str, tenant: str | None, jsonl: bool, src: TextIO, out: TextIO
-) -> None:
+async def _piped(send: Send, jsonl: bool, src: TextIO, out: TextIO) -> None:
     for raw in src:
         text = raw.strip()
         if not text:
             continue
-        result = await assistant.send(text, user=user, tenant=tenant)
+        result = await send(text)
         if jsonl:
             out.write(json.dumps(result.as_json(), ensure_ascii=False) + "\n")
         else:
@@ -116,7 +169,7 @@ async def _piped(
         out.flush()
 
 
-async def _interactive(assistant: Assistant, user: str, tenant: str | None) -> None:
+async def _interactive(send: Send) -> None:
     print("agentgraph chat. Type a message; Ctrl-D to quit.")
     loop = asyncio.get_running_loop()
     while True:
@@ -127,7 +180,7 @@ async def _interactive(assistant: Assistant, user: str, tenant: str | None) -> N
             return
         if not text.strip():
             continue
-        _print_turn(await assistant.send(text.strip(), user=user, tenant=tenant))
+        _print_turn(await send(text.strip()))
 
 
 def _print_turn(result: TurnResult) -> None:

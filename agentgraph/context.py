@@ -34,6 +34,20 @@ class Context:
     user_name: str | None = field(
         default=None, metadata={"description": "Display name from the channel, if known."}
     )
+    customer_email: str | None = field(
+        default=None,
+        metadata={
+            "description": "The caller's verified email: the only SaaS account a customer "
+            "may look up."
+        },
+    )
+    staff: bool = field(
+        default=False,
+        metadata={
+            "description": "True for an operator console: account lookups may name any "
+            "customer of the tenant."
+        },
+    )
     model: str | None = field(
         default=None,
         metadata={"description": "Model name override for this run (else AGENTGRAPH_MODEL)."},

@@ -26,6 +26,7 @@ from agentgraph.models.pricing import estimate_cost_usd
 from agentgraph.observability.metrics import LLM_COST, LLM_TOKENS
 from agentgraph.prompts import load_text
 from agentgraph.state import AgentName, AssistantState
+from agentgraph.tools.common import CREATED_AT
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,8 @@ def make_agent_node(
         if not isinstance(answer, AIMessage):
             answer = AIMessage(content=str(getattr(answer, "content", answer)))
         answer.name = spec.name
+        # Tools read this to keep confirmation deadlines fixed across re-runs.
+        answer.response_metadata[CREATED_AT] = datetime.now(UTC).isoformat()
         if not answer.tool_calls and not _text(answer).strip():
             log.warning("agent %s produced an empty reply; answering with the default", spec.name)
             answer.content = EMPTY_REPLY

@@ -17,6 +17,7 @@ from langchain_core.messages import AIMessage, ToolCall, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from langgraph.prebuilt import ToolNode
+from langgraph.prebuilt.tool_node import ToolInvocationError
 from langgraph.types import Command
 
 from agentgraph.state import AgentName, AssistantState
@@ -31,6 +32,10 @@ TOOL_FAILURE = (
 
 
 def _on_tool_error(exc: Exception) -> str:
+    if isinstance(exc, ToolInvocationError):
+        # The model sent bad arguments: tell it what was wrong so it can correct itself.
+        log.info("tool %s called with invalid arguments", exc.tool_name)
+        return exc.message
     log.error("tool failed: %s", type(exc).__name__, exc_info=exc)
     return TOOL_FAILURE
 

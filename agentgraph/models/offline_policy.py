@@ -279,7 +279,8 @@ def _need(intent: str, slots: Slots, window: list[Reading]) -> _Need:
             "subscription": "get_subscription_details",
             "invoices": "list_invoices",
         }[intent]
-        return need(tool, {"customer_email": slots.email}, ("customer_email",))
+        # No email is fine: the tool then uses the account linked to the caller.
+        return need(tool, {"customer_email": slots.email})
     if intent == "profile":
         return need("get_user_profile", {})
     if intent == "update_preferences":

@@ -1,9 +1,10 @@
-"""Process logging with phone numbers and secrets masked in every record.
+"""Process logging with phone numbers and secrets masked in every line, tracebacks included.
 
-`configure_logging()` installs a handler whose filter rewrites E.164-looking phone
-numbers (`+250788000001` -> `+2507******01`) and bearer tokens / API keys in the
-formatted message, so no log line carries a full phone number or a secret, whatever
-the calling code passed in.
+`configure_logging()` installs a stderr handler whose formatter masks the finished
+line (message, arguments and any traceback): phone numbers in international or local
+form (`+250788000001`, `250788000001`, `0788000001`, `+250 788 000 001`) keep their
+first four and last two digits (`+2507******01`), and bearer tokens / API keys are
+replaced by `***`. Call sites may log freely; nothing full leaves the process.
 """
 
 from __future__ import annotations
@@ -12,18 +13,33 @@ import logging
 import re
 import sys
 
-_PHONE = re.compile(r"(?<![\w+])(\+?\d{4})(\d{5,9})(\d{2})(?!\d)")
+# 9-15 digits, optionally grouped by single spaces or dashes, not inside a longer number
+# or a word (ids, hashes). Dates (8 digits) and amounts stay readable.
+_PHONE = re.compile(r"(?<![\w+])\+?\d(?:[ -]?\d){8,14}(?![\w])")
 _SECRET = re.compile(r"(?i)(bearer\s+|sk-|api[_-]?key[=:\s]+|access_token=)[A-Za-z0-9._\-]{6,}")
+
+
+def _mask_phone(match: re.Match[str]) -> str:
+    raw = match.group(0)
+    digits = [i for i, c in enumerate(raw) if c.isdigit()]
+    keep = set(digits[:4] + digits[-2:])
+    return "".join(c if (not c.isdigit() or i in keep) else "*" for i, c in enumerate(raw))
 
 
 def mask_text(text: str) -> str:
     """`text` with phone numbers and secrets masked."""
-    text = _PHONE.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), text)
-    return _SECRET.sub(lambda m: m.group(1) + "***", text)
+    return _SECRET.sub(lambda m: m.group(1) + "***", _PHONE.sub(_mask_phone, text))
+
+
+class MaskingFormatter(logging.Formatter):
+    """Formats as usual, then masks the whole line, traceback and stack included."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_text(super().format(record))
 
 
 class MaskingFilter(logging.Filter):
-    """Masks the fully formatted message (args included) of every record."""
+    """Masks the message (arguments included) for handlers that keep their own formatter."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -43,7 +59,7 @@ def configure_logging(level: int = logging.INFO) -> None:
             root.setLevel(level)
             return
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(MaskingFilter())
     handler._agentgraph = True  # type: ignore[attr-defined]
     root.addHandler(handler)

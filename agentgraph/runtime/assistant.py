@@ -42,11 +42,23 @@ class Assistant:
         tenant: str | None = None,
         channel: Channel = "cli",
         thread_id: str | None = None,
+        customer_email: str | None = None,
+        staff: bool = False,
     ) -> TurnResult:
-        """Run one turn for `user` (any phone format; normalised to E.164)."""
+        """Run one turn for `user` (any phone format; normalised to E.164).
+
+        `customer_email` is the caller's verified email (the only SaaS account they may
+        look up); `staff=True` marks an operator console that may look up any customer.
+        """
         phone = normalize_phone(user)
         tenant = tenant or self.settings.default_tenant
-        context = Context(tenant_id=tenant, user_id=phone, channel=channel)
+        context = Context(
+            tenant_id=tenant,
+            user_id=phone,
+            channel=channel,
+            customer_email=customer_email,
+            staff=staff,
+        )
         return await self.runner.send(thread_id or chat_thread_id(tenant, phone), text, context)
 
 

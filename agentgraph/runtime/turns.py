@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, Interrupt
@@ -30,11 +30,15 @@ from langgraph.types import Command, Interrupt
 from agentgraph.context import Context
 from agentgraph.observability.metrics import TURN_SECONDS, TURNS
 from agentgraph.runtime.retention import prune_thread
+from agentgraph.tools import is_handoff
 from agentgraph.tools.confirm import ConfirmationAnswer, classify_answer
 
 log = logging.getLogger(__name__)
 
 Durability = Literal["sync", "async", "exit"]
+
+# More rounds than this means a model keeps re-asking; the new message then runs anyway.
+MAX_CONFIRMATION_ROUNDS = 3
 
 APOLOGY = "Sorry, something went wrong on our side. Please try again in a moment."
 
@@ -45,7 +49,28 @@ class _RunOutcome:
 
     replies: list[str] = field(default_factory=list)
     interrupts: list[Interrupt] = field(default_factory=list)
+    tool_results: list[str] = field(default_factory=list)
     values: dict[str, Any] | None = None
+
+
+def _answer_for(pending: dict[str, Any], verdict: str, text: str) -> ConfirmationAnswer:
+    """How to resume a paused confirmation given the user's new message."""
+    now = datetime.now(UTC)
+    expires = pending.get("expires_at")
+    expired = False
+    if isinstance(expires, str):
+        try:
+            expired = now > datetime.fromisoformat(expires)
+        except ValueError:
+            expired = True
+    answer: ConfirmationAnswer = {"text": text, "at": now.isoformat()}
+    if expired:
+        answer["answer"] = "expired"
+    elif verdict in ("yes", "no"):
+        answer["answer"] = verdict  # type: ignore[typeddict-item]
+    else:
+        answer["answer"] = "superseded"
+    return answer
 
 
 def chat_thread_id(tenant: str, user: str) -> str:
@@ -112,29 +137,41 @@ class TurnRunner:
             error = False
             final: _RunOutcome | None = None
             try:
-                pending = await self._pending_confirmation(config)
                 handled = False
-                if pending is not None:
-                    verdict = classify_answer(text)
-                    answer: ConfirmationAnswer = {
-                        "answer": verdict if verdict != "other" else "superseded",
-                        "text": text,
-                        "at": datetime.now(UTC).isoformat(),
-                    }
-                    final = await self._run(Command(resume=answer), config, context)
+                verdict = classify_answer(text)
+                # A model may ask again after a superseded confirmation; every pause is
+                # closed before the new message runs, so none is left dangling.
+                for _ in range(MAX_CONFIRMATION_ROUNDS):
+                    pending = await self._pending_confirmation(config)
+                    if pending is None:
+                        break
+                    final = _RunOutcome()
+                    await self._run(
+                        Command(resume=_answer_for(pending, verdict, text)), config, context, final
+                    )
                     replies += final.replies
-                    handled = verdict != "other"
+                    if verdict != "other":
+                        handled = True
+                        break
                 if not handled:
-                    final = await self._run(
-                        {"messages": [HumanMessage(content=text)]}, config, context
+                    final = _RunOutcome()
+                    await self._run(
+                        {"messages": [HumanMessage(content=text)]}, config, context, final
                     )
                     replies += final.replies
             except Exception:
                 log.exception("turn failed on thread %s", _mask_thread(thread_id))
-                replies.append(APOLOGY)
+                # What tools already did in this run (a transfer, a booking) is news the
+                # user must get even though the model could not phrase the answer.
+                done = final.tool_results if final is not None else []
+                replies += done or [APOLOGY]
                 error = True
                 final = None
-            result = await self._result(config, text, replies, error, final)
+            try:
+                result = await self._result(config, text, replies, error, final)
+            except Exception:
+                log.exception("reading state failed on thread %s", _mask_thread(thread_id))
+                result = TurnResult(text, replies or [APOLOGY], "triage", False, error=True)
             if self._should_prune(result):
                 try:
                     await prune_thread(self.graph.checkpointer, thread_id, self.retention)  # type: ignore[arg-type]
@@ -162,8 +199,10 @@ class TurnRunner:
             and (result.error or result.turns % self.prune_every == 0)
         )
 
-    async def _run(self, payload: Any, config: RunnableConfig, context: Context) -> _RunOutcome:
-        outcome = _RunOutcome()
+    async def _run(
+        self, payload: Any, config: RunnableConfig, context: Context, outcome: _RunOutcome
+    ) -> None:
+        """Run the graph, filling `outcome` as it streams (so a failure keeps what was done)."""
         async for mode, chunk in self.graph.astream(
             payload,
             config,
@@ -171,8 +210,10 @@ class TurnRunner:
             stream_mode=["updates", "values"],
             durability=self.durability,
         ):
+            if not isinstance(chunk, dict):
+                continue
             if mode == "values":
-                outcome.values = chunk if isinstance(chunk, dict) else {}
+                outcome.values = chunk
                 continue
             for node, update in chunk.items():
                 if node == "__interrupt__":
@@ -184,7 +225,12 @@ class TurnRunner:
                 ):
                     if isinstance(message, AIMessage) and not message.tool_calls and message.text:
                         outcome.replies.append(message.text)
-        return outcome
+                    elif (
+                        isinstance(message, ToolMessage)
+                        and message.status != "error"
+                        and not is_handoff(message.name or "")
+                    ):
+                        outcome.tool_results.append(message.text)
 
     async def _result(
         self,

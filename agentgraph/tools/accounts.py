@@ -2,7 +2,9 @@
 
 Answers follow the support seed's wording exactly ("No customer found with email: X",
 "No subscriptions found for X") so downstream prompts and tests can rely on them.
-Emails are normalised (trimmed, lower-cased) by the domain layer.
+A customer may look up only the account linked to them (`Context.customer_email`);
+staff consoles (`Context.staff`) may look up any customer of the tenant. The email a
+model writes is never trusted beyond that.
 """
 
 from __future__ import annotations
@@ -24,33 +26,61 @@ def _amount(minor: int, currency: str) -> str:
     return f"{minor / 100:,.2f} {currency.upper()}"
 
 
+def _target_email(runtime: ToolRuntime[Context, Any], requested: str | None) -> str:
+    """The email a lookup may use, or a refusal raised as `DomainError`.
+
+    Customers see only the account linked to them (`Context.customer_email`); staff
+    consoles (`Context.staff`) may name any customer of the tenant.
+    """
+    ctx = runtime.context or Context()
+    own = (ctx.customer_email or "").strip().lower() or None
+    asked = (requested or "").strip().lower() or None
+    if ctx.staff:
+        if asked or own:
+            return str(asked or own)
+        raise DomainError("Which customer? Tell me their email address.")
+    if own is None:
+        raise DomainError(
+            "I can only show the account linked to you, and no email is linked to this "
+            "conversation. Please contact us from your registered account."
+        )
+    if asked is not None and asked != own:
+        raise DomainError("For privacy I can only show the account registered to you.")
+    return own
+
+
+_EMAIL = Field(description="The customer's email address; leave empty for the caller's own.")
+
+
 def build_account_tools(domain: Domain) -> list[BaseTool]:
-    """Lookups in the tenant's customer records."""
+    """Lookups in the tenant's customer records, limited to what the caller may see."""
 
     @tool
     async def get_customer_info(
         runtime: ToolRuntime[Context, Any],
-        customer_email: Annotated[str, Field(description="The customer's email address.")],
+        customer_email: Annotated[str | None, _EMAIL] = None,
     ) -> str:
         """Look up a customer account by email."""
         tenant, _ = identity(runtime)
         try:
-            c = await domain.accounts.customer_by_email(tenant, customer_email)
+            email = _target_email(runtime, customer_email)
+            c = await domain.accounts.customer_by_email(tenant, email)
         except DomainError as exc:
             return exc.user_message
-        company = f", {c.company}" if getattr(c, "company", None) else ""
+        company = f", {c.company}" if c.company else ""
         return f"Customer {c.name} <{c.email}>{company}, customer since {c.created_at:%Y-%m-%d}."
 
     @tool
     async def get_subscription_details(
         runtime: ToolRuntime[Context, Any],
-        customer_email: Annotated[str, Field(description="The customer's email address.")],
+        customer_email: Annotated[str | None, _EMAIL] = None,
     ) -> str:
         """Show a customer's subscriptions, most recent first."""
         tenant, _ = identity(runtime)
         try:
-            c = await domain.accounts.customer_by_email(tenant, customer_email)
-            subs = await domain.accounts.subscriptions(tenant, customer_email)
+            email = _target_email(runtime, customer_email)
+            c = await domain.accounts.customer_by_email(tenant, email)
+            subs = await domain.accounts.subscriptions(tenant, email)
         except DomainError as exc:
             return exc.user_message
         if not subs:
@@ -64,13 +94,14 @@ def build_account_tools(domain: Domain) -> list[BaseTool]:
     @tool
     async def list_invoices(
         runtime: ToolRuntime[Context, Any],
-        customer_email: Annotated[str, Field(description="The customer's email address.")],
+        customer_email: Annotated[str | None, _EMAIL] = None,
     ) -> str:
         """List a customer's invoices with status and due date."""
         tenant, _ = identity(runtime)
         try:
-            c = await domain.accounts.customer_by_email(tenant, customer_email)
-            invoices = await domain.accounts.invoices(tenant, customer_email)
+            email = _target_email(runtime, customer_email)
+            c = await domain.accounts.customer_by_email(tenant, email)
+            invoices = await domain.accounts.invoices(tenant, email)
         except DomainError as exc:
             return exc.user_message
         if not invoices:

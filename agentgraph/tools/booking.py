@@ -1,5 +1,9 @@
 """Bus-trip tools: search, availability, booking (paid from the wallet), cancellation.
 
+`search_trips` and `list_bookings` answer with text plus an artifact
+`{"kind": "choices", "button", "rows": [{id, title, description}]}` that channels
+with pickers (WhatsApp list messages) show as rows; the text alone is complete.
+
 `cancel_booking` pauses for an explicit yes before refunding; `create_booking` pays
 with an idempotency key tied to the tool call, so a retried or resumed run never
 charges twice. All lookups are scoped to the user in the runtime context.
@@ -16,16 +20,27 @@ from pydantic import Field
 from agentgraph.config import Settings
 from agentgraph.context import Context
 from agentgraph.domain import Domain, DomainError
-from agentgraph.tools.common import idempotency_key, identity, local_time, money, parse_day
+from agentgraph.tools.common import (
+    idempotency_key,
+    identity,
+    local_time,
+    money,
+    parse_day,
+    requested_at,
+)
 from agentgraph.tools.confirm import require_confirmation
 
 MAX_TRIPS_SHOWN = 10
+
+# Tool artifact for channels that can show rows (WhatsApp lists): each row's id is the
+# message the user would type to act on it ("book trip 12", "cancel booking 3").
+Choices = dict[str, Any]
 
 
 def build_booking_tools(domain: Domain, settings: Settings) -> list[BaseTool]:
     """The booking specialist's tools, bound to one domain backend."""
 
-    @tool
+    @tool(response_format="content_and_artifact")
     async def search_trips(
         runtime: ToolRuntime[Context, Any],
         origin: Annotated[str, Field(description="Departure city, e.g. Kigali.")],
@@ -34,27 +49,35 @@ def build_booking_tools(domain: Domain, settings: Settings) -> list[BaseTool]:
             str | None,
             Field(description="YYYY-MM-DD, 'today', 'tomorrow' or a weekday; empty for any."),
         ] = None,
-    ) -> str:
+    ) -> tuple[str, Choices | None]:
         """Find upcoming bus trips between two cities, optionally on a given day."""
         tenant, _ = identity(runtime)
         try:
             day = parse_day(date)
             trips = await domain.trips.search(tenant, origin, destination, day)
         except ValueError as exc:
-            return str(exc)
+            return str(exc), None
         except DomainError as exc:
-            return exc.user_message
+            return exc.user_message, None
         when = f" on {day.isoformat()}" if day else ""
         if not trips:
-            return f"No trips found from {origin} to {destination}{when}."
+            return f"No trips found from {origin} to {destination}{when}.", None
         lines = [f"Trips from {trips[0].origin} to {trips[0].destination}{when}:"]
+        rows = []
         for t in trips[:MAX_TRIPS_SHOWN]:
             lines.append(
                 f"- Trip {t.id}: {local_time(t.departure)}, {money(t.price)}, "
                 f"{t.seats_available} seats left"
             )
+            rows.append(
+                {
+                    "id": f"book trip {t.id}",
+                    "title": f"Trip {t.id} {local_time(t.departure)[4:]}",
+                    "description": f"{money(t.price)}, {t.seats_available} seats left",
+                }
+            )
         lines.append("Reply 'book trip <number>' to book one.")
-        return "\n".join(lines)
+        return "\n".join(lines), {"kind": "choices", "button": "Trips", "rows": rows}
 
     @tool
     async def check_availability(
@@ -117,6 +140,7 @@ def build_booking_tools(domain: Domain, settings: Settings) -> list[BaseTool]:
             details={"booking_id": booking.id, "refund": booking.amount, "currency": "RWF"},
             language=profile.language,
             ttl_seconds=settings.confirmation_ttl_seconds,
+            requested_at=requested_at(runtime),
         )
         if not decision.approved:
             return decision.message
@@ -132,19 +156,28 @@ def build_booking_tools(domain: Domain, settings: Settings) -> list[BaseTool]:
             f"your balance is {money(balance)}."
         )
 
-    @tool
-    async def list_bookings(runtime: ToolRuntime[Context, Any]) -> str:
+    @tool(response_format="content_and_artifact")
+    async def list_bookings(runtime: ToolRuntime[Context, Any]) -> tuple[str, Choices | None]:
         """List the user's active bookings."""
         tenant, phone = identity(runtime)
         bookings = await domain.bookings.list_for(tenant, phone)
         if not bookings:
-            return "You have no active bookings."
+            return "You have no active bookings.", None
         lines = ["Your bookings:"]
+        rows = []
         for b in bookings:
             lines.append(
                 f"- Booking {b.id}: {b.origin} -> {b.destination}, "
                 f"{local_time(b.departure)}, {b.seats} seat(s), {money(b.amount)}"
             )
-        return "\n".join(lines)
+            rows.append(
+                {
+                    "id": f"cancel booking {b.id}",
+                    "title": f"Booking {b.id} {b.origin}-{b.destination}",
+                    "description": f"{local_time(b.departure)}, {b.seats} seat(s), "
+                    f"{money(b.amount)}",
+                }
+            )
+        return "\n".join(lines), {"kind": "choices", "button": "Bookings", "rows": rows[:10]}
 
     return [search_trips, check_availability, create_booking, cancel_booking, list_bookings]

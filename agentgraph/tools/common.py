@@ -27,8 +27,38 @@ def identity(runtime: ToolRuntime[Context, Any]) -> tuple[str, str]:
 
 
 def thread_id(runtime: ToolRuntime[Context, Any]) -> str:
+    """The conversation's thread id; money-moving tools refuse to run without one."""
     configurable = (runtime.config or {}).get("configurable", {})
-    return str(configurable.get("thread_id", "no-thread"))
+    value = configurable.get("thread_id")
+    if not value:
+        raise RuntimeError("this tool needs a thread_id in the run config")
+    return str(value)
+
+
+CREATED_AT = "agentgraph_created_at"
+
+
+def requested_at(runtime: ToolRuntime[Context, Any]) -> datetime:
+    """When the model asked for this tool call (stamped by the agent node).
+
+    The same on every re-run of the tool, so confirmation deadlines do not move when
+    a paused tool runs again on resume. Falls back to now for calls made outside the
+    assistant graph.
+    """
+    state = runtime.state
+    messages = getattr(state, "messages", None)
+    if messages is None and isinstance(state, dict):
+        messages = state.get("messages")
+    for message in reversed(messages or []):
+        calls = getattr(message, "tool_calls", None) or []
+        if any(c.get("id") == runtime.tool_call_id for c in calls):
+            stamp = message.response_metadata.get(CREATED_AT)
+            if isinstance(stamp, str):
+                try:
+                    return datetime.fromisoformat(stamp)
+                except ValueError:
+                    break
+    return datetime.now(UTC)
 
 
 def idempotency_key(runtime: ToolRuntime[Context, Any], action: str, *facts: object) -> str:

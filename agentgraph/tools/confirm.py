@@ -57,24 +57,32 @@ def _fold(text: str) -> str:
     return re.sub(r"[^a-z0-9' -]+", " ", text).strip()
 
 
+_FILLER = {"please", "pls", "plz", "thanks", "thank you", "merci", "svp", "s'il vous plait"}
+
+
 def classify_answer(text: str) -> Answer:
-    """Map a reply to yes / no / other using `prompts/confirmation.json` (EN, FR, RW)."""
+    """Map a reply to yes / no / other using `prompts/confirmation.json` (EN, FR, RW).
+
+    Only an unambiguous reply counts: the whole message, less politeness words, must be
+    a yes-phrase (or a no-phrase). "ok cancel", "yes but send 2000" or "oui non" are
+    "other", which never moves money.
+    """
     table = load_table("confirmation.json")
-    folded = " ".join(_fold(text).split())
-    if not folded:
-        return "other"
     yes = {_fold(w) for w in table["yes"]}
     no = {_fold(w) for w in table["no"]}
-    if folded in yes:
+    words = " ".join(_fold(text).split())
+    for filler in sorted(_FILLER, key=len, reverse=True):
+        words = f" {words} ".replace(f" {filler} ", " ").strip()
+    if not words:
+        return "other"
+    if words in yes:
         return "yes"
-    if folded in no:
+    if words in no:
         return "no"
-    # "yes please send it" / "no thanks": the first word decides when it is unambiguous.
-    first = folded.split(" ", 1)[0]
-    if first in yes and first not in no:
-        return "yes" if len(folded.split()) <= 4 else "other"
-    if first in no:
-        return "no" if len(folded.split()) <= 4 else "other"
+    # "no no", "non merci", "cancel it": every word a no-word (or "it") is still a no.
+    tokens = words.split()
+    if all(t in no or t == "it" for t in tokens) and any(t in no for t in tokens):
+        return "no"
     return "other"
 
 
@@ -90,15 +98,16 @@ def require_confirmation(
     details: dict[str, Any],
     language: str,
     ttl_seconds: int,
-    now: datetime | None = None,
+    requested_at: datetime,
 ) -> Decision:
     """Pause the graph until the user answers; return whether the action may proceed.
 
     Must be called inside a graph node (it raises LangGraph's interrupt). On resume
     the tool body runs again from the top, so everything before this call must be
-    free of side effects.
+    free of side effects, and `requested_at` must be the same on every run (the time
+    the model asked for the action), so the deadline the user saw is the one enforced.
     """
-    now = now or datetime.now(UTC)
+    now = requested_at
     yes_title, no_title = ("Oui", "Non") if language == "fr" else ("Yes", "No")
     request: ConfirmationRequest = {
         "type": "confirmation",
@@ -112,7 +121,7 @@ def require_confirmation(
     answer = _coerce_answer(raw)
     verdict = answer.get("answer", "other")
     if verdict == "yes":
-        answered_at = _parse_time(answer.get("at")) or now
+        answered_at = _parse_time(answer.get("at")) or datetime.now(UTC)
         if answered_at > datetime.fromisoformat(request["expires_at"]):
             return Decision(False, confirmation_text("expired", language))
         return Decision(True)

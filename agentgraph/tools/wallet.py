@@ -18,7 +18,7 @@ from agentgraph.config import Settings
 from agentgraph.context import Context
 from agentgraph.domain import Domain, DomainError, ProfileNotFound, RecipientNotFound
 from agentgraph.domain.phones import normalize_phone
-from agentgraph.tools.common import idempotency_key, identity, local_time, money
+from agentgraph.tools.common import idempotency_key, identity, local_time, money, requested_at
 from agentgraph.tools.confirm import require_confirmation
 
 
@@ -91,6 +91,7 @@ def build_wallet_tools(domain: Domain, settings: Settings) -> list[BaseTool]:
             details={"amount": amount, "currency": "RWF", "recipient": recipient},
             language=language,
             ttl_seconds=settings.confirmation_ttl_seconds,
+            requested_at=requested_at(runtime),
         )
         if not decision.approved:
             return decision.message

@@ -149,19 +149,33 @@ def test_support_flows(seeded_dir):
 
 
 def test_saas_account_lookups(seeded_dir):
-    rows = chat(
+    own = run_cli(
         [
-            "subscription details for alice@acme.test",
-            "invoices for  BOB@acme.test ",
-            "customer info for nobody@acme.test",
+            "chat",
+            "--user",
+            "+250788000009",
+            "--tenant",
+            "acme",
+            "--jsonl",
+            "--email",
+            "alice@acme.test",
         ],
         seeded_dir,
-        user="+250788000009",
-        tenant="acme",
+        "my subscription details\ninvoices for bob@acme.test\n",
     )
-    assert "alice@acme.test" in rows[0]["replies"][-1]
-    assert "bob@acme.test" in rows[1]["replies"][-1]
-    assert "No customer found with email: nobody@acme.test" in rows[2]["replies"][-1]
+    assert own.returncode == 0, own.stderr
+    rows = [json.loads(line) for line in own.stdout.splitlines()]
+    assert rows[0]["replies"][-1].startswith("Subscriptions for alice@acme.test:")
+    assert "only show the account registered to you" in rows[1]["replies"][-1]
+    staff = run_cli(
+        ["chat", "--user", "+250788000009", "--tenant", "acme", "--jsonl", "--staff"],
+        seeded_dir,
+        "invoices for  BOB@acme.test \ncustomer info for nobody@acme.test\n",
+    )
+    assert staff.returncode == 0, staff.stderr
+    rows = [json.loads(line) for line in staff.stdout.splitlines()]
+    assert "bob@acme.test" in rows[0]["replies"][-1]
+    assert "No customer found with email: nobody@acme.test" in rows[1]["replies"][-1]
 
 
 def test_escalation_silences_the_bot(seeded_dir):

@@ -277,3 +277,139 @@ async def test_topic_switch_keeps_history(sqlite_settings, open_seeded):
         seen_by_payment = model.calls[-1]
         texts = [str(m.content) for m in seen_by_payment]
         assert "I need a bus" in texts and "Where to?" in texts
+
+
+class _Later(datetime):
+    """`datetime` whose now() is two hours ahead: the user answers after the deadline."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return datetime.now(tz) + timedelta(hours=2)
+
+
+async def test_yes_after_the_deadline_moves_nothing(sqlite_settings, open_seeded, monkeypatch):
+    model = ScriptedChatModel(
+        responses=[
+            tool_call("transfer_to_payment", {}, "h1"),
+            tool_call("transfer_money", {"recipient_phone": BOB, "amount": 5000}, "t1"),
+            say("That request expired."),
+        ]
+    )
+    async with open_seeded(sqlite_settings, model) as assistant:
+        asked = await assistant.send("send 5000 to bob", user=ALICE)
+        assert asked.awaiting_confirmation
+        import agentgraph.runtime.turns as turns
+        import agentgraph.tools.confirm as confirm
+
+        monkeypatch.setattr(turns, "datetime", _Later)
+        monkeypatch.setattr(confirm, "datetime", _Later)
+        late = await assistant.send("yes", user=ALICE)
+        assert late.replies == ["That request expired."]
+        assert await balance(assistant, ALICE) == 50_000
+        state = await assistant.graph.aget_state(
+            {"configurable": {"thread_id": chat_thread_id("easymo", ALICE)}}
+        )
+        results = [str(m.content) for m in state.values["messages"] if isinstance(m, ToolMessage)]
+        assert any("expired" in r for r in results)
+
+
+async def test_plain_yes_resume_after_the_deadline_moves_nothing(
+    sqlite_settings, open_seeded, monkeypatch
+):
+    """Studio and the SDK resume with a bare string; the deadline still holds."""
+    model = ScriptedChatModel(
+        responses=[
+            tool_call("transfer_to_payment", {}, "h1"),
+            tool_call("transfer_money", {"recipient_phone": BOB, "amount": 5000}, "t1"),
+            say("Expired."),
+        ]
+    )
+    async with open_seeded(sqlite_settings, model) as assistant:
+        await assistant.send("send 5000 to bob", user=ALICE)
+        import agentgraph.tools.confirm as confirm
+
+        monkeypatch.setattr(confirm, "datetime", _Later)
+        config = {"configurable": {"thread_id": chat_thread_id("easymo", ALICE)}}
+        await assistant.graph.ainvoke(
+            Command(resume="yes"), config, context=Context(tenant_id="easymo", user_id=ALICE)
+        )
+        assert await balance(assistant, ALICE) == 50_000
+
+
+async def test_a_re_asked_confirmation_is_closed_before_the_new_message(
+    sqlite_settings, open_seeded
+):
+    model = ScriptedChatModel(
+        responses=[
+            tool_call("transfer_to_payment", {}, "h1"),
+            tool_call("transfer_money", {"recipient_phone": BOB, "amount": 5000}, "t1"),
+            # On the superseded answer the model stubbornly asks again...
+            tool_call("transfer_money", {"recipient_phone": BOB, "amount": 5000}, "t2"),
+            say("Cancelled."),
+            tool_call("check_balance", {}, "b1"),
+            say("50,000 RWF."),
+        ]
+    )
+    async with open_seeded(sqlite_settings, model) as assistant:
+        await assistant.send("send 5000 to bob", user=ALICE)
+        result = await assistant.send("what's my balance", user=ALICE)
+        assert result.replies[-1] == "50,000 RWF."
+        assert not result.awaiting_confirmation
+        state = await assistant.graph.aget_state(
+            {"configurable": {"thread_id": chat_thread_id("easymo", ALICE)}}
+        )
+        assert not state.interrupts
+        answered = {m.tool_call_id for m in state.values["messages"] if isinstance(m, ToolMessage)}
+        asked = {
+            c["id"]
+            for m in state.values["messages"]
+            if isinstance(m, AIMessage)
+            for c in m.tool_calls
+        }
+        assert asked <= answered, "every tool call has its result in history"
+        assert await balance(assistant, ALICE) == 50_000
+
+
+async def test_user_learns_the_transfer_happened_even_if_the_model_then_fails(
+    sqlite_settings, open_seeded
+):
+    model = ScriptedChatModel(
+        responses=[
+            tool_call("transfer_to_payment", {}, "h1"),
+            tool_call("transfer_money", {"recipient_phone": BOB, "amount": 5000}, "t1"),
+            # no answer scripted after the transfer: the model call raises
+        ]
+    )
+    async with open_seeded(sqlite_settings, model) as assistant:
+        await assistant.send("send 5000 to bob", user=ALICE)
+        done = await assistant.send("yes", user=ALICE)
+        assert done.error
+        assert done.replies and done.replies[0].startswith("Done: sent 5,000 RWF")
+        assert await balance(assistant, ALICE) == 45_000
+
+
+async def test_bad_tool_arguments_go_back_to_the_model(sqlite_settings, open_seeded):
+    model = ScriptedChatModel(
+        responses=[
+            tool_call("transfer_to_booking", {}, "h1"),
+            tool_call("create_booking", {"trip_id": 1, "seats": 99}, "b1"),
+            say("How many seats, between 1 and 10?"),
+        ]
+    )
+    async with open_seeded(sqlite_settings, model) as assistant:
+        result = await assistant.send("book 99 seats", user=ALICE)
+        assert result.replies == ["How many seats, between 1 and 10?"]
+        seen = model.calls[-1]
+        error = next(m for m in seen if isinstance(m, ToolMessage) and m.tool_call_id == "b1")
+        assert "seats" in str(error.content) and "temporary problem" not in str(error.content)
+
+
+async def test_a_state_store_failure_is_answered_not_raised(sqlite_settings, open_seeded):
+    async with open_seeded(sqlite_settings) as assistant:
+
+        async def broken(*args, **kwargs):
+            raise ConnectionError("database went away")
+
+        assistant.runner.graph.aget_state = broken  # type: ignore[method-assign]
+        result = await assistant.send("hello", user=ALICE)
+        assert result.error and result.replies

@@ -35,12 +35,16 @@ async def call(
     tenant: str = "easymo",
     call_id: str | None = None,
     turn: int = 1,
+    staff: bool = False,
+    email: str | None = None,
 ) -> Any:
     tools, _ = tools_and_domain
     call_id = call_id or f"call-{name}"
     runtime = ToolRuntime(
         state=AssistantState(turns=turn),
-        context=Context(tenant_id=tenant, user_id=user, channel="cli"),
+        context=Context(
+            tenant_id=tenant, user_id=user, channel="cli", staff=staff, customer_email=email
+        ),
         config={"configurable": {"thread_id": f"chat:{tenant}:{user}"}},
         stream_writer=lambda _: None,
         tool_call_id=call_id,
@@ -153,26 +157,37 @@ async def test_support_tools(tools):
 
 
 async def test_account_tools_use_the_seed_wording(tools):
-    info = await call(
-        tools, "get_customer_info", {"customer_email": "  ALICE@acme.test "}, tenant="acme"
-    )
+    def staff_call(name, email):
+        return call(tools, name, {"customer_email": email}, tenant="acme", staff=True)
+
+    info = await staff_call("get_customer_info", "  ALICE@acme.test ")
     assert "alice@acme.test" in info
-    missing = await call(
-        tools, "get_customer_info", {"customer_email": "nobody@acme.test"}, tenant="acme"
-    )
+    missing = await staff_call("get_customer_info", "nobody@acme.test")
     assert missing == "No customer found with email: nobody@acme.test"
-    subs = await call(
-        tools, "get_subscription_details", {"customer_email": "alice@acme.test"}, tenant="acme"
-    )
+    subs = await staff_call("get_subscription_details", "alice@acme.test")
     assert subs.startswith("Subscriptions for alice@acme.test:")
-    none = await call(
-        tools, "get_subscription_details", {"customer_email": "carol@acme.test"}, tenant="acme"
-    )
+    none = await staff_call("get_subscription_details", "carol@acme.test")
     assert none == "No subscriptions found for carol@acme.test"
-    invoices = await call(
-        tools, "list_invoices", {"customer_email": "bob@acme.test"}, tenant="acme"
+    assert "overdue" in await staff_call("list_invoices", "bob@acme.test")
+    asks = await call(tools, "list_invoices", {}, tenant="acme", staff=True)
+    assert "Which customer" in asks
+
+
+async def test_customers_see_only_their_own_account(tools):
+    def as_alice(name, args):
+        return call(tools, name, args, tenant="acme", email="Alice@acme.test")
+
+    own = await as_alice("get_subscription_details", {})
+    assert own.startswith("Subscriptions for alice@acme.test:")
+    assert (await as_alice("list_invoices", {"customer_email": "alice@acme.test"})).startswith(
+        "Invoices for alice@acme.test:"
     )
-    assert "overdue" in invoices
+    other = await as_alice("list_invoices", {"customer_email": "bob@acme.test"})
+    assert other == "For privacy I can only show the account registered to you."
+    anonymous = await call(
+        tools, "get_customer_info", {"customer_email": "bob@acme.test"}, tenant="acme"
+    )
+    assert "no email is linked to this conversation" in anonymous
 
 
 async def test_profile_tools(tools):

@@ -13,14 +13,30 @@ def test_yes_words(text):
     assert classify_answer(text) == "yes"
 
 
-@pytest.mark.parametrize("text", ["no", "No thanks", "cancel", "non", "annuler", "nope"])
+@pytest.mark.parametrize(
+    "text",
+    ["no", "No thanks", "cancel", "non", "annuler", "nope", "non merci", "no no", "cancel it"],
+)
 def test_no_words(text):
     assert classify_answer(text) == "no"
 
 
 @pytest.mark.parametrize(
     "text",
-    ["what is my balance", "yes but first tell me my balance and my bookings please", "", "5000"],
+    [
+        "what is my balance",
+        "yes but first tell me my balance and my bookings please",
+        "",
+        "5000",
+        "ok cancel",
+        "yes cancel",
+        "ok wait",
+        "ok no",
+        "sure, stop",
+        "oui non",
+        "yes but send 2000",
+        "ok but to 0788000003",
+    ],
 )
 def test_anything_else_is_not_a_yes(text):
     assert classify_answer(text) == "other"

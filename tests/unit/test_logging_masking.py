@@ -1,10 +1,29 @@
+import io
 import logging
 
-from agentgraph.observability.logging import MaskingFilter, mask_text
+import pytest
+
+from agentgraph.observability.logging import MaskingFilter, MaskingFormatter, mask_text
 
 
-def test_phone_numbers_are_masked():
-    assert mask_text("from +250788000001 to 250788123456") == "from +2507******01 to 2507******56"
+@pytest.mark.parametrize(
+    ("raw", "masked"),
+    [
+        ("from +250788000001 to 250788123456", "from +2507******01 to 2507******56"),
+        ("local 0788000002 here", "local 0788****02 here"),
+        ("spaced +250 788 000 001.", "spaced +250 7** *** *01."),
+        ("dashed 078-800-0003", "dashed 078-8**-**03"),
+    ],
+)
+def test_phone_numbers_are_masked(raw, masked):
+    assert mask_text(raw) == masked
+
+
+@pytest.mark.parametrize(
+    "text", ["on 2026-11-22 at 10:00", "sent 500000 RWF", "trip 12, booking 3"]
+)
+def test_dates_amounts_and_ids_stay_readable(text):
+    assert mask_text(text) == text
 
 
 def test_secrets_are_masked():
@@ -18,3 +37,20 @@ def test_filter_masks_arguments_too():
     )
     MaskingFilter().filter(record)
     assert record.getMessage() == "user +2507******01 sent 5"
+
+
+def test_tracebacks_are_masked():
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(MaskingFormatter("%(message)s"))
+    log = logging.getLogger("test.masking")
+    log.addHandler(handler)
+    try:
+        raise ValueError("bad recipient +250788000002")
+    except ValueError:
+        log.exception("tool failed")
+    finally:
+        log.removeHandler(handler)
+    out = stream.getvalue()
+    assert "ValueError: bad recipient +2507******02" in out
+    assert "250788000002" not in out
