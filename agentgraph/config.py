@@ -102,8 +102,8 @@ class Settings(BaseSettings):
         validation_alias="AGENTGRAPH_DURABILITY",
         description=(
             "LangGraph checkpoint durability. 'exit' saves once per turn (and at every "
-            "confirmation pause): a turn that crashes leaves no half-done state and is "
-            "re-run whole, which idempotency keys make safe."
+            "confirmation pause): a process that dies mid-turn leaves no half-done "
+            "state and the turn re-runs whole, which idempotency keys make safe."
         ),
     )
 

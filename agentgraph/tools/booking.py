@@ -5,8 +5,8 @@
 with pickers (WhatsApp list messages) show as rows; the text alone is complete.
 
 `cancel_booking` pauses for an explicit yes before refunding; `create_booking` pays
-with an idempotency key tied to the tool call, so a retried or resumed run never
-charges twice. All lookups are scoped to the user in the runtime context.
+with an idempotency key naming the operation in this turn, so a retried or resumed
+run never charges twice. All lookups are scoped to the user in the runtime context.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 `escalate_to_human` opens an urgent ticket and returns a `Command` that marks the
 conversation as escalated; from then on the assistant stays silent in that thread
-until a human releases it (`agentgraph.runtime.turns.release_conversation`).
+until a human releases it (`agentgraph.runtime.turns.TurnRunner.release`).
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 `transfer_money` checks everything it can before asking (amount, recipient, balance,
 limits) so the user is never asked to confirm something that cannot happen, then
-pauses for an explicit yes and moves the money with an idempotency key tied to the
-tool call. The sender is always the user in the runtime context.
+pauses for an explicit yes and moves the money with an idempotency key naming this
+transfer in this turn. The sender is always the user in the runtime context.
 """
 
 from __future__ import annotations
