@@ -87,7 +87,9 @@ async def open_persistence(settings: Settings, *, setup: bool = True) -> AsyncIt
     # Separate files: the store's implicit transactions must never lock out checkpoint writes.
     async with (
         aiosqlite.connect(settings.data_dir / "checkpoints.sqlite3") as saver_conn,
-        aiosqlite.connect(settings.data_dir / "store.sqlite3") as store_conn,
+        # Autocommit: AsyncSqliteStore issues its own BEGIN/COMMIT; sqlite3's implicit
+        # transactions would otherwise make the second statement fail.
+        aiosqlite.connect(settings.data_dir / "store.sqlite3", isolation_level=None) as store_conn,
         open_domain(settings) as domain,
     ):
         for sqlite_conn in (saver_conn, store_conn):

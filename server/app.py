@@ -17,6 +17,7 @@ from langchain_core.language_models import BaseChatModel
 from agentgraph.config import Settings, get_settings
 from agentgraph.observability.logging import configure_logging
 from agentgraph.runtime.assistant import open_assistant
+from server import events as events_routes
 from server import health, metrics
 
 
@@ -29,7 +30,8 @@ def create_app(settings: Settings | None = None, *, model: BaseChatModel | None 
         configure_logging()
         async with open_assistant(settings, model=model) as assistant:
             app.state.assistant = assistant
-            yield
+            async with events_routes.open_conductor(app, settings, assistant.persistence):
+                yield
 
     app = FastAPI(
         title="agentgraph",
@@ -41,4 +43,5 @@ def create_app(settings: Settings | None = None, *, model: BaseChatModel | None 
     app.state.health_checks = {}
     app.include_router(health.router)
     app.include_router(metrics.router)
+    app.include_router(events_routes.router)
     return app

@@ -80,6 +80,32 @@ def any_settings(request) -> Settings:
     return request.getfixturevalue("pg_settings")
 
 
+@pytest.fixture
+def redis_url() -> str:
+    """URL of the test Redis server; fails (never skips) when it is unreachable."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis is required for this test but {REDIS_URL} is unreachable: {exc}")
+    return REDIS_URL
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    """A key prefix unique to one test (AGENTGRAPH_REDIS_PREFIX); its keys are deleted after."""
+    import redis
+
+    prefix = f"agtest:{uuid.uuid4().hex[:10]}"
+    yield prefix
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(f"{prefix}:*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
 @pytest.fixture(autouse=True)
 def _no_network_tracing(monkeypatch) -> None:
     """Tracing to a real LangSmith would hang ~12 s on flush here; tests opt in explicitly."""

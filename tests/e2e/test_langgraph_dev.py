@@ -48,7 +48,7 @@ def dev_server(tmp_path):
     workdir.mkdir()
     shutil.copy(ROOT / "langgraph.json", workdir / "langgraph.json")
     config = (workdir / "langgraph.json").read_text()
-    config = config.replace('"./graphs/assistant.py:graph"', f'"{ROOT}/graphs/assistant.py:graph"')
+    config = config.replace('"./graphs/', f'"{ROOT}/graphs/')
     config = config.replace('"dependencies": ["."]', f'"dependencies": ["{ROOT}"]')
     config = config.replace('"env": ".env.example"', f'"env": "{ROOT}/.env.example"')
     (workdir / "langgraph.json").write_text(config)

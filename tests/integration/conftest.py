@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import pytest
-from agentgraph.domain.seed import seed_demo
 from langchain_core.language_models import BaseChatModel
 
 from agentgraph.config import Settings
+from agentgraph.domain.seed import seed_demo
 from agentgraph.runtime.assistant import Assistant, open_assistant
 
 

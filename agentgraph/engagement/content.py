@@ -1,0 +1,111 @@
+"""Intervention content: written by the model when one is configured, else templates.
+
+`ContentWriter(model, budget, templates, prompt)`: `await write(kind, facts, seed)`
+returns `(content, source)`, `source` being `"model"` or `"template"`. The model is
+asked only when one is given, the LLM budget allows a call, and the kind is not an
+organizer notification; its answer must be the JSON the prompt asks for, else the
+template is used. Any model error falls back to the template too, so writing never
+fails. `facts` must hold aggregates only (the caller guarantees no identity or text).
+Templates and prompt are read when the writer is built, never during a run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from agentgraph.engagement.budgets import LLMBudget
+from agentgraph.engagement.policy import InterventionType
+from agentgraph.models.pricing import estimate_cost_usd
+from agentgraph.prompts import load_table, load_text
+
+logger = logging.getLogger(__name__)
+
+Content = dict[str, Any]
+
+
+def _render(template: Any, facts: dict[str, Any]) -> Content:
+    if isinstance(template, dict):
+        return dict(template)
+
+    class _Missing(dict[str, Any]):
+        def __missing__(self, key: str) -> str:
+            return "?"
+
+    return {"text": str(template).format_map(_Missing(facts))}
+
+
+def _valid(kind: InterventionType, data: Any) -> bool:
+    if not isinstance(data, dict):
+        return False
+    if kind in ("poll", "quiz"):
+        options = data.get("options")
+        return (
+            isinstance(data.get("question"), str)
+            and isinstance(options, list)
+            and 2 <= len(options) <= 5
+            and all(isinstance(o, str) for o in options)
+        )
+    return isinstance(data.get("text"), str) and bool(data["text"].strip())
+
+
+class ContentWriter:
+    """Writes the content of one intervention."""
+
+    def __init__(
+        self,
+        model: BaseChatModel | None,
+        budget: LLMBudget,
+        templates: dict[str, list[Any]] | None = None,
+        prompt: str | None = None,
+        timeout_seconds: float = 20.0,
+    ) -> None:
+        self.model = model
+        self.budget = budget
+        self.templates = templates or load_table("engagement_templates.json")
+        self.prompt = prompt or load_text("engagement.md")
+        self.timeout_seconds = timeout_seconds
+
+    def template(self, kind: InterventionType, facts: dict[str, Any], seed: int) -> Content:
+        options = self.templates.get(kind) or ["{anomaly_type} in session {session_id}"]
+        if kind == "organizer_notification" and facts.get("anomaly_type") == "mass_exit":
+            return _render(options[-1], facts)
+        return _render(options[seed % len(options)], facts)
+
+    async def write(
+        self, kind: InterventionType, facts: dict[str, Any], seed: int
+    ) -> tuple[Content, str]:
+        if self.model is None or kind == "organizer_notification":
+            return self.template(kind, facts, seed), "template"
+        if not self.budget.allows():
+            logger.info("Engagement LLM budget spent; using a template for %s", kind)
+            return self.template(kind, facts, seed), "template"
+        request = json.dumps({"intervention": kind, **facts}, sort_keys=True, default=str)
+        try:
+            answer = await self.model.ainvoke(
+                [SystemMessage(self.prompt), HumanMessage(request)],
+                config={"tags": ["engagement"], "metadata": {"intervention": kind}},
+            )
+        except Exception as exc:
+            logger.warning(
+                "Engagement content model failed (%s); using a template", type(exc).__name__
+            )
+            return self.template(kind, facts, seed), "template"
+        meta = answer.response_metadata or {}
+        self.budget.record(
+            estimate_cost_usd(meta.get("model_name"), getattr(answer, "usage_metadata", None))
+        )
+        if meta.get("fallback"):
+            return self.template(kind, facts, seed), "template"
+        try:
+            text = answer.content if isinstance(answer.content, str) else str(answer.content)
+            data = json.loads(text.strip().removeprefix("```json").removesuffix("```").strip())
+        except ValueError:
+            data = None
+        if not _valid(kind, data):
+            return self.template(kind, facts, seed), "template"
+        return data, "model"

@@ -1,0 +1,41 @@
+"""In-process fan-out of organizer messages, one bounded queue per connected organizer.
+
+`subscribe(event_id)` returns a queue that receives every message `publish()`ed for
+that event from then on; `unsubscribe()` removes it. `publish()` never blocks or
+awaits: when an organizer falls 1,000 messages behind, its oldest message is dropped
+so a slow dashboard cannot hold up the conductor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from typing import Any
+
+QUEUE_SIZE = 1000
+
+
+class OrganizerHub:
+    def __init__(self) -> None:
+        self._queues: dict[str, set[asyncio.Queue[dict[str, Any]]]] = defaultdict(set)
+
+    def subscribe(self, event_id: str) -> asyncio.Queue[dict[str, Any]]:
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=QUEUE_SIZE)
+        self._queues[event_id].add(queue)
+        return queue
+
+    def unsubscribe(self, event_id: str, queue: asyncio.Queue[dict[str, Any]]) -> None:
+        queues = self._queues.get(event_id)
+        if queues is not None:
+            queues.discard(queue)
+            if not queues:
+                del self._queues[event_id]
+
+    def has_subscribers(self, event_id: str) -> bool:
+        return bool(self._queues.get(event_id))
+
+    def publish(self, event_id: str, message: dict[str, Any]) -> None:
+        for queue in self._queues.get(event_id, ()):
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(message)

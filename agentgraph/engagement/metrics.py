@@ -1,0 +1,128 @@
+"""The conductor's Prometheus metrics, registered on agentgraph's one `REGISTRY`.
+
+Counters and histograms are updated where things happen (graph nodes, collector);
+gauges that summarise state (success rate, average confidence, sessions, LLM spend)
+are set by `EngagementService` on every tick. Names start with `agentgraph_engagement_`.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+from agentgraph.observability.metrics import REGISTRY
+
+SIGNALS = Counter(
+    "agentgraph_engagement_signals_total",
+    "Attendee signals accepted, by source (websocket, redis).",
+    ["source"],
+    registry=REGISTRY,
+)
+MALFORMED = Counter(
+    "agentgraph_engagement_malformed_frames_total",
+    "Signal frames or items rejected as malformed, by source.",
+    ["source"],
+    registry=REGISTRY,
+)
+ANOMALIES = Counter(
+    "agentgraph_engagement_anomalies_total",
+    "Anomalies detected, by type and severity.",
+    ["type", "severity"],
+    registry=REGISTRY,
+)
+DECISIONS = Counter(
+    "agentgraph_engagement_decisions_total",
+    "Decisions by gate action (execute, ask, skip).",
+    ["action"],
+    registry=REGISTRY,
+)
+INTERVENTIONS = Counter(
+    "agentgraph_engagement_interventions_total",
+    "Interventions executed, by type and content source (model, template).",
+    ["type", "source"],
+    registry=REGISTRY,
+)
+INTERVENTIONS_SUCCESSFUL = Counter(
+    "agentgraph_engagement_interventions_successful_total",
+    "Interventions whose measured outcome counted as a success, by type.",
+    ["type"],
+    registry=REGISTRY,
+)
+OUTCOMES = Counter(
+    "agentgraph_engagement_outcomes_total",
+    "Interventions whose outcome was measured.",
+    registry=REGISTRY,
+)
+SUCCESS_RATE = Gauge(
+    "agentgraph_engagement_success_rate",
+    "Successful over measured interventions since the process started.",
+    registry=REGISTRY,
+)
+CONFIDENCE = Histogram(
+    "agentgraph_engagement_decision_confidence",
+    "Confidence of each decision's chosen candidate.",
+    buckets=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.9, 1.0),
+    registry=REGISTRY,
+)
+AVERAGE_CONFIDENCE = Gauge(
+    "agentgraph_engagement_average_confidence",
+    "Mean confidence of the decisions made since the process started.",
+    registry=REGISTRY,
+)
+DECISION_SECONDS = Histogram(
+    "agentgraph_engagement_decision_seconds",
+    "Time from anomaly to decision (perceive + decide), seconds.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    registry=REGISTRY,
+)
+TICK_SECONDS = Histogram(
+    "agentgraph_engagement_tick_seconds",
+    "Wall time of one scoring tick over all active sessions.",
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+    registry=REGISTRY,
+)
+ACTIVE_SESSIONS = Gauge(
+    "agentgraph_engagement_active_sessions",
+    "Sessions with signals inside the idle horizon.",
+    registry=REGISTRY,
+)
+SESSIONS_BY_MODE = Gauge(
+    "agentgraph_engagement_sessions_by_mode",
+    "Active sessions by their event's agent mode.",
+    ["mode"],
+    registry=REGISTRY,
+)
+LLM_COST = Gauge(
+    "agentgraph_engagement_llm_cost_usd",
+    "Conductor LLM spend in the current period (hour, day).",
+    ["period"],
+    registry=REGISTRY,
+)
+LLM_LIMIT = Gauge(
+    "agentgraph_engagement_llm_limit_usd",
+    "Conductor LLM spending limit per period (hour, day).",
+    ["period"],
+    registry=REGISTRY,
+)
+
+_tallies = {"decisions": 0, "confidence_sum": 0.0, "outcomes": 0, "successes": 0}
+
+
+def record_decision(action: str, confidence: float | None, seconds: float) -> None:
+    """Count one decision; keeps the average-confidence gauge current."""
+    DECISIONS.labels(action).inc()
+    DECISION_SECONDS.observe(max(seconds, 0.0))
+    if confidence is not None:
+        CONFIDENCE.observe(confidence)
+        _tallies["decisions"] += 1
+        _tallies["confidence_sum"] += confidence
+        AVERAGE_CONFIDENCE.set(_tallies["confidence_sum"] / _tallies["decisions"])
+
+
+def record_outcome(kind: str, success: bool) -> None:
+    """Count one measured outcome; keeps the success-rate gauge current."""
+    OUTCOMES.inc()
+    _tallies["outcomes"] += 1
+    if success:
+        INTERVENTIONS_SUCCESSFUL.labels(kind).inc()
+        _tallies["successes"] += 1
+    SUCCESS_RATE.set(_tallies["successes"] / _tallies["outcomes"])

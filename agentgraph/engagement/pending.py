@@ -1,0 +1,46 @@
+"""Session cycles that wait for something, kept in the store so a restart resumes them.
+
+A `Pending` per session with an open conductor cycle lives under
+`("engagement", "pending")`, key `"{event_id}|{session_id}"`. `load_pending()` at
+start-up returns them all; the service saves one whenever a cycle starts, pauses or
+fails, and deletes it when the cycle ends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from langgraph.store.base import BaseStore
+
+PENDING_NS = ("engagement", "pending")
+
+
+@dataclass
+class Pending:
+    """A session cycle waiting for something: `running`, `retry` (after a failure, at
+    `due`), `approval` (until `due`) or `outcome` (at `due`)."""
+
+    event_id: str
+    session_id: str
+    kind: str
+    id: str | None = None
+    due: float | None = None
+    attempts: int = 0
+    message: dict[str, Any] | None = None
+
+
+def _key(event_id: str, session_id: str) -> str:
+    return f"{event_id}|{session_id}"
+
+
+async def save_pending(store: BaseStore, pending: Pending) -> None:
+    await store.aput(PENDING_NS, _key(pending.event_id, pending.session_id), asdict(pending))
+
+
+async def delete_pending(store: BaseStore, key: tuple[str, str]) -> None:
+    await store.adelete(PENDING_NS, _key(*key))
+
+
+async def load_pending(store: BaseStore) -> list[Pending]:
+    return [Pending(**item.value) for item in await store.asearch(PENDING_NS, limit=10_000)]

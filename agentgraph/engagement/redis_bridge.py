@@ -1,0 +1,108 @@
+"""Redis pub/sub for the conductor: signals in, executed interventions out.
+
+`RedisBridge(url, on_message)`: `run()` subscribes to the pattern
+`events:*:signals` and hands each message's event id and decoded payload to
+`on_message`; when Redis goes away it logs, waits (0.2 s doubling to 5 s) and
+reconnects, forever, until `stop()`. Meanwhile the collector keeps working on
+WebSocket signals in-process. A payload is a JSON object with `session_id` and
+either the signal fields or `signals: [...]`, or a list of such objects.
+`publish_intervention(event_id, message)` publishes to
+`events:{event_id}:interventions` and returns False (logged, never raised) when
+Redis is unreachable. `connected` tells the health check how things stand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+from collections.abc import Callable
+from typing import Any
+
+import redis.asyncio as redis
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+OnMessage = Callable[[str, Any], None]
+SIGNALS_PATTERN = "events:*:signals"
+
+
+def interventions_channel(event_id: str) -> str:
+    return f"events:{event_id}:interventions"
+
+
+class RedisBridge:
+    """One subscriber connection and one publishing client."""
+
+    def __init__(self, url: str, on_message: OnMessage) -> None:
+        self.url = url
+        self.on_message = on_message
+        self.connected = False
+        self.reconnects = 0
+        # A name per bridge, so operators (and tests) can tell its connections apart.
+        self.client_name = f"agentgraph-engagement-{os.getpid()}-{id(self):x}"
+        self._client = redis.Redis.from_url(
+            url, socket_connect_timeout=2, socket_timeout=5, client_name=self.client_name
+        )
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        delay = 0.2
+        while not self._stopping.is_set():
+            try:
+                await self._listen()
+                delay = 0.2
+            except (RedisError, OSError) as exc:
+                if self.connected:
+                    logger.warning("Redis signal feed lost (%s); reconnecting", type(exc).__name__)
+                self.connected = False
+                self.reconnects += 1
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+                delay = min(delay * 2, 5.0)
+
+    async def _listen(self) -> None:
+        pubsub = self._client.pubsub()
+        try:
+            await pubsub.psubscribe(SIGNALS_PATTERN)
+            self.connected = True
+            logger.info("Subscribed to Redis %s", SIGNALS_PATTERN)
+            while not self._stopping.is_set():
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.5)
+                if message is None or message.get("type") != "pmessage":
+                    continue
+                channel = message["channel"]
+                channel = channel.decode() if isinstance(channel, bytes) else str(channel)
+                parts = channel.split(":")
+                if len(parts) != 3:
+                    continue
+                try:
+                    payload = json.loads(message["data"])
+                except (ValueError, TypeError):
+                    payload = None
+                self.on_message(parts[1], payload)
+        finally:
+            self.connected = False
+            with contextlib.suppress(RedisError, OSError):
+                await pubsub.aclose()
+
+    async def publish_intervention(self, event_id: str, message: dict[str, Any]) -> bool:
+        try:
+            await self._client.publish(interventions_channel(event_id), json.dumps(message))
+            return True
+        except (RedisError, OSError) as exc:
+            logger.warning("Could not publish an intervention to Redis (%s)", type(exc).__name__)
+            return False
+
+    async def ping(self) -> bool:
+        return bool(await self._client.ping())
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def aclose(self) -> None:
+        self.stop()
+        await self._client.aclose()

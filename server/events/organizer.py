@@ -1,0 +1,69 @@
+"""`WS /v1/events/{event_id}/organizer`: the organizer's live feed and approvals.
+
+Server -> organizer: JSON messages whose `type` is `score`, `anomaly`, `decision`
+(with `reasoning` and `confidence`), `approval_request` (with `id` and `deadline`,
+epoch seconds), `intervention` (executed, with `content`) or `outcome`. Approval
+requests still open are sent again right after connecting.
+
+Organizer -> server: `{"type": "approve" | "reject", "id": "<approval id>"}`,
+answered with `{"type": "ack", "id", "accepted": bool}` (False when the id is
+unknown, expired or already settled). Anything else gets an `error` frame; the
+socket stays open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from agentgraph.engagement.event_settings import valid_id
+from agentgraph.engagement.service import EngagementService
+
+router = APIRouter()
+
+
+async def _forward(websocket: WebSocket, queue: asyncio.Queue[dict[str, Any]]) -> None:
+    while True:
+        await websocket.send_json(await queue.get())
+
+
+@router.websocket("/v1/events/{event_id}/organizer")
+async def organizer(websocket: WebSocket, event_id: str) -> None:
+    if not valid_id(event_id):
+        await websocket.close(code=1008, reason="invalid event id")
+        return
+    service: EngagementService = websocket.app.state.engagement
+    await websocket.accept()
+    queue = service.hub.subscribe(event_id)
+    for request in service.pending_requests(event_id):
+        queue.put_nowait(request)
+    sender = asyncio.create_task(_forward(websocket, queue))
+    try:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            try:
+                body = json.loads(message.get("text") or message.get("bytes") or b"")
+            except (ValueError, UnicodeDecodeError):
+                body = None
+            kind = body.get("type") if isinstance(body, dict) else None
+            approval_id = body.get("id") if isinstance(body, dict) else None
+            if kind not in ("approve", "reject") or not isinstance(approval_id, str):
+                queue.put_nowait(
+                    {
+                        "type": "error",
+                        "errors": ['expected {"type": "approve"|"reject", "id": ...}'],
+                    }
+                )
+                continue
+            accepted = await service.resolve(event_id, approval_id, kind)
+            queue.put_nowait({"type": "ack", "id": approval_id, "accepted": accepted})
+    except WebSocketDisconnect:
+        return
+    finally:
+        service.hub.unsubscribe(event_id, queue)
+        sender.cancel()

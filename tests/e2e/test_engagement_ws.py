@@ -1,0 +1,180 @@
+"""The conductor's WebSocket protocol end to end on the real app under uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from typing import Any
+
+import httpx
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+
+from agentgraph.config import Settings
+from server.app import create_app
+from tests.support.live_server import live_server
+
+pytestmark = pytest.mark.slow
+
+FAST = {
+    "ENGAGEMENT_TICK_SECONDS": 0.05,
+    "ENGAGEMENT_WINDOW_SECONDS": 0.5,
+    "ENGAGEMENT_WARMUP_TICKS": 20,
+    "ENGAGEMENT_ANOMALY_COOLDOWN_SECONDS": 30,
+    "ENGAGEMENT_OUTCOME_DELAY_SECONDS": 0.2,
+    "ENGAGEMENT_APPROVAL_TIMEOUT_SECONDS": 0.5,
+    "ENGAGEMENT_MIN_CONFIDENCE": 0.0,
+}
+
+
+def fast_settings(base: Settings, **extra: Any) -> Settings:
+    return base.model_copy(update={k.lower(): v for k, v in {**FAST, **extra}.items()})
+
+
+async def next_of(ws: ClientConnection, kind: str, within: float = 5.0) -> dict[str, Any]:
+    """The next message of `kind` from the organizer feed (others are skipped)."""
+    deadline = time.monotonic() + within
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"no {kind!r} message within {within} s")
+        message = json.loads(await asyncio.wait_for(ws.recv(), timeout=left))
+        if message["type"] == kind:
+            return message
+
+
+async def attendees(ws: ClientConnection, *, seconds: float, lively: bool, seed: int) -> None:
+    rng = random.Random(seed)
+    users = [f"a{i}" for i in range(30)]
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if lively:
+            frame = [
+                {
+                    "type": rng.choice(["chat", "reaction", "poll_vote"]),
+                    "user": rng.choice(users),
+                    "ts": time.time(),
+                }
+                for _ in range(4)
+            ]
+            await ws.send(json.dumps(frame))
+        await asyncio.sleep(0.02)
+
+
+async def test_drop_leads_to_approval_intervention_and_outcome(sqlite_settings: Settings) -> None:
+    settings = fast_settings(sqlite_settings, ENGAGEMENT_OUTCOME_DELAY_SECONDS=0.7)
+    async with live_server(create_app(settings)) as base:
+        ws_base = base.replace("http://", "ws://")
+        async with httpx.AsyncClient(base_url=base) as http:
+            put = await http.put("/v1/events/ev-e2e/settings", json={"mode": "MANUAL"})
+            assert put.status_code == 200 and put.json()["mode"] == "MANUAL"
+        async with (
+            connect(f"{ws_base}/v1/events/ev-e2e/organizer") as org,
+            connect(f"{ws_base}/v1/events/ev-e2e/sessions/s1/signals") as att,
+        ):
+            await att.send(json.dumps([{"type": "join", "user": f"a{i}"} for i in range(30)]))
+            await attendees(att, seconds=1.5, lively=True, seed=1)
+            score = await next_of(org, "score")
+            assert score["session_id"] == "s1" and 0 <= score["score"] <= 100
+            assert "user" not in json.dumps(score)
+
+            quiet = asyncio.create_task(attendees(att, seconds=1.0, lively=False, seed=2))
+            anomaly = await next_of(org, "anomaly")
+            assert anomaly["anomaly_type"] in ("sudden_drop", "sustained_low")
+            decision = await next_of(org, "decision")
+            assert decision["action"] == "ask" and 0 <= decision["confidence"] <= 1
+            assert decision["reasoning"]
+            request = await next_of(org, "approval_request")
+            assert request["id"] == decision["id"] and request["deadline"] > time.time()
+
+            await org.send(json.dumps({"type": "approve", "id": request["id"]}))
+            ack = await next_of(org, "ack")
+            assert ack == {"type": "ack", "id": request["id"], "accepted": True}
+            intervention = await next_of(org, "intervention")
+            assert intervention["id"] == request["id"]
+            assert intervention["intervention_type"] == decision["intervention_type"]
+            assert intervention["content"] and intervention["source"] == "template"
+            quiet.cancel()
+            recovery = asyncio.create_task(attendees(att, seconds=1.0, lively=True, seed=3))
+            outcome = await next_of(org, "outcome")
+            await recovery
+            assert outcome["id"] == request["id"]
+            assert outcome["score_after"] > outcome["score_before"]
+        async with httpx.AsyncClient(base_url=base) as http:
+            metrics = (await http.get("/metrics")).text
+            health = (await http.get("/health/detailed")).json()
+        kind = intervention["intervention_type"]
+        for line in (
+            f'agentgraph_engagement_interventions_total{{source="template",type="{kind}"}}',
+            "agentgraph_engagement_interventions_successful_total",
+            "agentgraph_engagement_success_rate",
+            "agentgraph_engagement_average_confidence",
+            "agentgraph_engagement_decision_seconds_count",
+            'agentgraph_engagement_sessions_by_mode{mode="MANUAL"}',
+            'agentgraph_engagement_llm_cost_usd{period="day"}',
+            'agentgraph_engagement_llm_limit_usd{period="day"} 100.0',
+        ):
+            assert line in metrics, line
+        assert health["components"]["engagement"]["status"] == "ok"
+
+
+async def test_malformed_frames_get_errors_and_never_close(sqlite_settings: Settings) -> None:
+    settings = fast_settings(sqlite_settings)
+    app = create_app(settings)
+    async with live_server(app) as base:
+        url = base.replace("http://", "ws://") + "/v1/events/ev-bad/sessions/s1/signals"
+        async with connect(url) as ws:
+            for frame in (
+                "not json",
+                '{"type": "shout", "user": "u"}',
+                "[1, 2]",
+                '{"type":"chat"}',
+            ):
+                await ws.send(frame)
+                error = json.loads(await asyncio.wait_for(ws.recv(), 2))
+                assert error["type"] == "error" and error["errors"]
+            await ws.send(b'{"type": "chat", "user": "u1"}')
+            await ws.send(json.dumps([{"type": "chat", "user": "u2"}, {"type": "nope"}]))
+            error = json.loads(await asyncio.wait_for(ws.recv(), 2))
+            assert error["errors"] == [
+                "item 1: unknown signal type 'nope'; expected one of "
+                "['chat', 'join', 'leave', 'poll_open', 'poll_vote', 'reaction']"
+            ]
+            await asyncio.sleep(0.15)
+            assert app.state.engagement.collector.sessions() == [("ev-bad", "s1")]
+        async with httpx.AsyncClient(base_url=base) as http:
+            metrics = (await http.get("/metrics")).text
+        assert 'agentgraph_engagement_malformed_frames_total{source="websocket"}' in metrics
+        assert "agentgraph_engagement_active_sessions" in metrics
+        assert 'agentgraph_engagement_llm_limit_usd{period="hour"} 20.0' in metrics
+
+
+async def test_settings_api_validates_and_persists(sqlite_settings: Settings) -> None:
+    async with (
+        live_server(create_app(fast_settings(sqlite_settings))) as base,
+        httpx.AsyncClient(base_url=base) as http,
+    ):
+        got = (await http.get("/v1/events/ev-set/settings")).json()
+        assert got["mode"] == "SEMI_AUTO" and got["auto_approve_threshold"] == 0.75
+        assert got["max_interventions_per_hour"] == 3 and got["agent_enabled"] is True
+        for bad in (
+            {"mode": "YOLO"},
+            {"auto_approve_threshold": 1.5},
+            {"max_interventions_per_hour": -1},
+            {"cooldowns": {"fireworks": 10}},
+            {"cooldowns": {"poll": -5}},
+            {"surprise": True},
+        ):
+            response = await http.put("/v1/events/ev-set/settings", json=bad)
+            assert response.status_code == 422, bad
+        ok = await http.put(
+            "/v1/events/ev-set/settings",
+            json={"mode": "AUTO", "cooldowns": {"poll": 30}, "agent_enabled": False},
+        )
+        assert ok.status_code == 200
+        again = (await http.get("/v1/events/ev-set/settings")).json()
+        assert again["mode"] == "AUTO" and again["agent_enabled"] is False
+        assert again["cooldowns"]["poll"] == 30 and again["cooldowns"]["quiz"] == 300
+        assert (await http.get("/v1/events/bad.id/settings")).status_code == 422

@@ -1,0 +1,171 @@
+"""The conductor on real Redis: signals over pub/sub, interventions published back,
+and the collector surviving a lost or missing Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import redis.asyncio as redis
+
+from agentgraph.config import Settings
+from agentgraph.engagement.clock import ManualClock
+from agentgraph.engagement.event_settings import EventSettingsUpdate
+from agentgraph.engagement.service import EngagementService, open_engagement
+from agentgraph.engagement.simulation import HIGH, LOW, AudienceSimulator
+from agentgraph.persistence import open_persistence
+from tests.conftest import REDIS_URL
+from tests.support.live_server import free_port
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+async def redis_client() -> AsyncIterator[redis.Redis]:
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except (redis.RedisError, OSError) as exc:
+        pytest.fail(f"Redis is required for this test but {REDIS_URL} is unreachable: {exc}")
+    yield client
+    await client.aclose()
+
+
+async def wait_for(condition: Any, within: float = 5.0) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.01)
+
+
+def signals_seen(service: EngagementService, event_id: str, session_id: str) -> int:
+    session = service.collector._sessions.get((event_id, session_id))
+    return 0 if session is None else session.windows.signals_total
+
+
+async def test_signals_over_redis_lead_to_an_intervention_published_on_redis(
+    sqlite_settings: Settings, redis_client: redis.Redis
+) -> None:
+    event_id = f"ev-redis-{uuid.uuid4().hex[:8]}"
+    settings = sqlite_settings.model_copy(
+        update={"redis_url": REDIS_URL, "engagement_min_confidence": 0.0}
+    )
+    clock = ManualClock()
+    out = redis_client.pubsub()
+    await out.subscribe(f"events:{event_id}:interventions")
+    async with (
+        open_persistence(settings) as persistence,
+        open_engagement(
+            settings,
+            store=persistence.store,
+            checkpointer=persistence.checkpointer,
+            clock=clock,
+            rng=random.Random(1),
+            auto_tick=False,
+        ) as service,
+    ):
+        await service.update_event_settings(event_id, EventSettingsUpdate(mode="AUTO"))
+        await wait_for(lambda: service.redis is not None and service.redis.connected)
+        sim = AudienceSimulator(50, seed=4)
+        channel = f"events:{event_id}:signals"
+        joins = [{"type": s.type, "user": s.user} for _, s in sim.joins(0)]
+        await redis_client.publish(channel, json.dumps({"session_id": "s1", "signals": joins}))
+        await wait_for(lambda: signals_seen(service, event_id, "s1") == 50)
+        for rates, ticks in ((HIGH, 30), (LOW, 36)):
+            for _ in range(ticks):
+                batch = [
+                    {"session_id": "s1", "type": s.type, "user": s.user, "ts": at}
+                    for at, s in sim.step(clock.now(), 5.0, rates)
+                ]
+                before = signals_seen(service, event_id, "s1")
+                await redis_client.publish(channel, json.dumps(batch))
+                expected = before + len(batch)
+                await wait_for(lambda want=expected: signals_seen(service, event_id, "s1") == want)
+                clock.advance(5.0)
+                await service.tick()
+                await service.drain()
+        await redis_client.publish(channel, "not json")
+        await redis_client.publish(channel, json.dumps({"type": "chat", "user": "no-session"}))
+        message = None
+        deadline = time.monotonic() + 5
+        while message is None and time.monotonic() < deadline:
+            message = await out.get_message(ignore_subscribe_messages=True, timeout=0.2)
+        assert message is not None, "no intervention was published to Redis"
+        published = json.loads(message["data"])
+        assert published["session_id"] == "s1" and published["content"]
+        assert published["intervention_type"] in ("poll", "quiz", "chat_prompt", "qna_prompt")
+        # Other test runs may share this Redis: look at this event's sessions only.
+        ours = [key for key in service.collector.sessions() if key[0] == event_id]
+        assert ours == [(event_id, "s1")]
+    await out.aclose()
+
+
+async def test_collector_keeps_working_without_redis(sqlite_settings: Settings) -> None:
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    settings = sqlite_settings.model_copy(update={"redis_url": dead})
+    clock = ManualClock()
+    async with (
+        open_persistence(settings) as persistence,
+        open_engagement(
+            settings,
+            store=persistence.store,
+            checkpointer=persistence.checkpointer,
+            clock=clock,
+            auto_tick=False,
+        ) as service,
+    ):
+        assert (
+            service.ingest_frame("ev-dead", "s1", json.dumps({"type": "chat", "user": "u"})) == []
+        )
+        clock.advance(5)
+        results = await service.tick()
+        assert [(r.event_id, r.score > 0) for r in results] == [("ev-dead", True)]
+        await wait_for(lambda: service.redis is not None and service.redis.reconnects >= 2)
+        assert service.redis is not None and not service.redis.connected
+        assert await service.redis.publish_intervention("ev-dead", {"id": "x"}) is False
+
+
+async def test_subscriber_reconnects_after_losing_its_connection(
+    sqlite_settings: Settings, redis_client: redis.Redis
+) -> None:
+    event_id = f"ev-rc-{uuid.uuid4().hex[:8]}"
+    settings = sqlite_settings.model_copy(update={"redis_url": REDIS_URL})
+    clock = ManualClock()
+    async with (
+        open_persistence(settings) as persistence,
+        open_engagement(
+            settings,
+            store=persistence.store,
+            checkpointer=persistence.checkpointer,
+            clock=clock,
+            auto_tick=False,
+        ) as service,
+    ):
+        bridge = service.redis
+        assert bridge is not None
+        await wait_for(lambda: bridge.connected)
+        channel = f"events:{event_id}:signals"
+        await redis_client.publish(
+            channel, json.dumps({"session_id": "s1", "type": "chat", "user": "a"})
+        )
+        await wait_for(lambda: signals_seen(service, event_id, "s1") == 1)
+        ours = [
+            c
+            for c in await redis_client.client_list(_type="pubsub")
+            if c.get("name") == bridge.client_name
+        ]
+        assert ours
+        for client in ours:
+            await redis_client.client_kill_filter(_id=client["id"])
+        await wait_for(lambda: bridge.reconnects >= 1 and bridge.connected)
+        await redis_client.publish(
+            channel, json.dumps({"session_id": "s1", "type": "chat", "user": "b"})
+        )
+        await wait_for(lambda: signals_seen(service, event_id, "s1") == 2)
