@@ -11,9 +11,11 @@ process may call it at start-up.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import aiosqlite
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -22,6 +24,7 @@ from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.store.base import BaseStore
 from langgraph.store.postgres.aio import AsyncPostgresStore
 from langgraph.store.sqlite.aio import AsyncSqliteStore
+from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
@@ -30,6 +33,21 @@ from agentgraph.domain import Domain, open_domain
 
 # Arbitrary constant: the advisory lock that serialises LangGraph schema set-up.
 _SETUP_LOCK_KEY = 7_310_411_202
+
+
+async def _acquire_setup_lock(conn: AsyncConnection[Any]) -> None:
+    """Take the set-up lock by polling, never by a blocking `pg_advisory_lock`.
+
+    The store's set-up runs `CREATE INDEX CONCURRENTLY`, which waits for every open
+    statement's snapshot; a second process blocked inside `pg_advisory_lock` holds one,
+    so the two would wait on each other forever. Short polls hold nothing in between.
+    """
+    while True:
+        cursor = await conn.execute("SELECT pg_try_advisory_lock(%s) AS ok", (_SETUP_LOCK_KEY,))
+        row = await cursor.fetchone()
+        if row and row["ok"]:
+            return
+        await asyncio.sleep(0.2)
 
 
 @dataclass
@@ -73,7 +91,7 @@ async def open_persistence(settings: Settings, *, setup: bool = True) -> AsyncIt
             )
             if setup:
                 async with pool.connection() as conn:
-                    await conn.execute("SELECT pg_advisory_lock(%s)", (_SETUP_LOCK_KEY,))
+                    await _acquire_setup_lock(conn)
                     try:
                         await checkpointer.setup()
                         await store.setup()

@@ -14,24 +14,37 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from langchain_core.language_models import BaseChatModel
 
-from agentgraph.config import Settings, get_settings
+from agentgraph.config import ConfigError, Settings, get_settings
 from agentgraph.observability.logging import configure_logging
 from agentgraph.runtime.assistant import open_assistant
+from agentgraph.runtime.channel import open_whatsapp_channel
 from server import events as events_routes
 from server import health, metrics
+from server import whatsapp as whatsapp_routes
 
 
 def create_app(settings: Settings | None = None, *, model: BaseChatModel | None = None) -> FastAPI:
     """Build the app; `model` overrides the configured chat model (tests)."""
     settings = settings or get_settings()
+    if settings.production and settings.whatsapp_app_secret is None:
+        raise ConfigError(
+            "WHATSAPP_APP_SECRET: required in production mode (AGENTGRAPH_PRODUCTION)"
+        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging()
         async with open_assistant(settings, model=model) as assistant:
             app.state.assistant = assistant
-            async with events_routes.open_conductor(app, settings, assistant.persistence):
-                yield
+            async with open_whatsapp_channel(
+                settings, assistant, consume=settings.server_consumes_queue
+            ) as channel:
+                app.state.whatsapp = channel
+                app.state.health_checks["queue"] = channel.check_queue
+                if settings.redis_url:
+                    app.state.health_checks["redis"] = channel.check_redis
+                async with events_routes.open_conductor(app, settings, assistant.persistence):
+                    yield
 
     app = FastAPI(
         title="agentgraph",
@@ -43,5 +56,6 @@ def create_app(settings: Settings | None = None, *, model: BaseChatModel | None 
     app.state.health_checks = {}
     app.include_router(health.router)
     app.include_router(metrics.router)
+    app.include_router(whatsapp_routes.router)
     app.include_router(events_routes.router)
     return app

@@ -17,7 +17,7 @@ async def test_health_ready_and_detailed_on_sqlite(sqlite_settings):
         ready = await http.get("/health/ready")
         assert ready.status_code == 200
         components = ready.json()["components"]
-        assert {"database", "model"} <= set(components)
+        assert {"database", "model", "queue"} <= set(components)
         assert set(components.values()) == {"ok"}
         detailed = (await http.get("/health/detailed")).json()
         assert detailed["components"]["database"]["detail"].startswith("sqlite")

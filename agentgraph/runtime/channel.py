@@ -1,0 +1,266 @@
+"""The WhatsApp channel runtime: ingest webhooks, run turns in order, send replies once.
+
+`open_whatsapp_channel(settings, assistant)` wires the pieces for one process: the
+inbox and outbox on the assistant's database, the queue, locks and rate limiter
+(in-process without `REDIS_URL`, Redis otherwise), the Graph API client (none
+without `WHATSAPP_ACCESS_TOKEN`: dev mode, replies stay in the outbox), and, when
+`consume` is true, the worker loops of `agentgraph.runtime.worker`.
+
+`WhatsAppChannel.ingest(body)` is all the webhook does: drop updates for other
+business numbers, store new messages (dedup by id), record statuses, enqueue the
+conversations. It never waits for a model. `process_thread(thread_id)` holds the
+conversation's lock and answers its queued messages oldest first; messages that
+arrived within the debounce window of each other while a turn ran share the next
+turn. For each turn the replies are committed to the outbox together with marking
+the inbound messages answered, then delivered.
+
+Crash testing: with `AGENTGRAPH_CRASH_AT=after_commit` in the environment the
+process kills itself (SIGKILL) right after a turn's outbox commit and before any
+send. The variable is unset in normal operation and then does nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from agentgraph.config import Settings
+from agentgraph.domain.phones import mask_phone
+from agentgraph.runtime.assistant import Assistant
+from agentgraph.runtime.conversation import ConversationPolicy, mergeable
+from agentgraph.runtime.delivery import Delivery
+from agentgraph.runtime.inbox import Inbox, InboxRow
+from agentgraph.runtime.locks import LocalLocks, RedisLocks, ThreadLocks
+from agentgraph.runtime.metrics import DEDUP_HITS, INBOUND
+from agentgraph.runtime.outbox import Outbox
+from agentgraph.runtime.queue import InProcessQueue, RedisStreamQueue, WorkQueue
+from agentgraph.runtime.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from agentgraph.runtime.statuses import MessageStatuses
+from agentgraph.runtime.turns import APOLOGY
+from agentgraph.whatsapp import replies
+from agentgraph.whatsapp.client import GraphClient
+from agentgraph.whatsapp.inbound import InboundMessage
+from agentgraph.whatsapp.payloads import (
+    ErrorUpdate,
+    MessageUpdate,
+    StatusUpdate,
+    WebhookBody,
+    iter_updates,
+)
+
+log = logging.getLogger(__name__)
+
+CRASH_ENV = "AGENTGRAPH_CRASH_AT"
+
+
+def crash_point(name: str) -> None:
+    """Die here, as a power cut would, when the crash-test variable names this point."""
+    if os.environ.get(CRASH_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def take_batch(rows: Sequence[InboxRow], debounce_seconds: float) -> list[InboxRow]:
+    """The oldest row plus the mergeable rows that followed it within the window."""
+    batch = [rows[0]]
+    if debounce_seconds <= 0 or not mergeable(rows[0].message):
+        return batch
+    for row in rows[1:]:
+        if not mergeable(row.message):
+            break
+        if row.received_at - batch[-1].received_at > debounce_seconds:
+            break
+        batch.append(row)
+    return batch
+
+
+class WhatsAppChannel:
+    """One process's channel runtime; build it with `open_whatsapp_channel`."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        assistant: Assistant,
+        queue: WorkQueue,
+        locks: ThreadLocks,
+        limiter: RateLimiter,
+        client: GraphClient | None,
+        redis: Any = None,
+    ) -> None:
+        db = assistant.persistence.domain.db
+        self.settings = settings
+        self.assistant = assistant
+        self.queue = queue
+        self.locks = locks
+        self.client = client
+        self.redis = redis
+        self.inbox = Inbox(db)
+        self.outbox = Outbox(db)
+        self.statuses = MessageStatuses(db)
+        self.policy = ConversationPolicy(assistant, settings, limiter)
+        self.delivery = Delivery(
+            self.outbox,
+            client,
+            max_attempts=settings.outbox_max_attempts,
+            backoff_seconds=settings.outbox_backoff_seconds,
+        )
+
+    @property
+    def dev_mode(self) -> bool:
+        return self.client is None
+
+    async def ingest(self, body: WebhookBody) -> int:
+        """Store and enqueue every update of a webhook body; returns new messages."""
+        expected = self.settings.whatsapp_phone_number_id
+        messages: list[InboundMessage] = []
+        for update in iter_updates(body):
+            if expected and update.phone_number_id != expected:
+                log.warning("dropped an update for another number %s", update.phone_number_id)
+                continue
+            if isinstance(update, MessageUpdate):
+                messages.append(InboundMessage.from_update(update))
+            elif isinstance(update, StatusUpdate):
+                await self.statuses.record(update.status)
+            elif isinstance(update, ErrorUpdate):
+                log.warning(
+                    "WhatsApp reported error %s: %s",
+                    update.error.code,
+                    update.error.message or update.error.title,
+                )
+        if not messages:
+            return 0
+        fresh = await self.inbox.add_many(messages)
+        duplicates = len(messages) - len(fresh)
+        if duplicates:
+            DEDUP_HITS.inc(duplicates)
+        threads: dict[str, None] = {}
+        for message in fresh:
+            INBOUND.labels(message.kind).inc()
+            threads[message.thread_id] = None
+        for thread_id in threads:
+            await self.queue.put(thread_id)
+        return len(fresh)
+
+    async def process_thread(self, thread_id: str) -> None:
+        """Answer every queued message of one conversation, oldest first."""
+        async with self.locks.hold(thread_id):
+            # Replies a dead worker committed but never sent go out before newer ones.
+            await self.delivery.deliver(await self.outbox.pending_for(thread_id))
+            while rows := await self.inbox.pending(thread_id):
+                await self._handle(take_batch(rows, self.settings.debounce_seconds))
+
+    async def _handle(self, batch: list[InboxRow]) -> None:
+        messages = [row.message for row in batch]
+        last = messages[-1]
+        read_receipt = None
+        if self.client is not None and last.kind != "reaction":
+            read_receipt = asyncio.create_task(
+                self.client.mark_read(last.id, phone_number_id=last.phone_number_id)
+            )
+        try:
+            outgoing = await self.policy.respond(messages)
+        except Exception:
+            log.exception("answering %s failed", mask_phone("+" + last.wa_id))
+            outgoing = replies.texts(APOLOGY)
+        ids = await self.outbox.commit_turn(
+            thread_id=batch[0].thread_id,
+            recipient=last.wa_id,
+            inbound_ids=[row.message_id for row in batch],
+            messages=outgoing,
+            orphan_after_seconds=self.settings.queue_claim_idle_seconds,
+        )
+        crash_point("after_commit")
+        if read_receipt is not None:
+            try:
+                await read_receipt
+            except Exception as exc:
+                log.info("mark-as-read failed: %s", exc)
+        await self.delivery.deliver(ids)
+
+    async def recover(self) -> None:
+        """Re-enqueue conversations with unanswered messages and send leftover replies."""
+        for thread_id in await self.inbox.pending_threads():
+            await self.queue.put(thread_id)
+        await self.delivery.sweep(everything=True)
+
+    async def check_queue(self) -> str:
+        depth = await self.queue.depth()
+        kind = "redis streams" if self.redis is not None else "in-process"
+        return f"{kind}, depth {depth}"
+
+    async def check_redis(self) -> str:
+        if self.redis is None:
+            return "not configured"
+        await self.redis.ping()
+        return "ok"
+
+
+@asynccontextmanager
+async def open_whatsapp_channel(
+    settings: Settings, assistant: Assistant, *, consume: bool = True
+) -> AsyncIterator[WhatsAppChannel]:
+    """The channel for this process; with `consume`, its worker loops run meanwhile."""
+    from agentgraph.runtime.worker import run_worker
+
+    redis: Any = None
+    queue: WorkQueue
+    locks: ThreadLocks
+    limiter: RateLimiter
+    if settings.redis_url:
+        import redis.asyncio as aioredis
+
+        redis = aioredis.from_url(settings.redis_url, decode_responses=True)
+        prefix = settings.redis_prefix
+        queue = RedisStreamQueue(
+            redis, prefix=prefix, claim_idle_seconds=settings.queue_claim_idle_seconds
+        )
+        locks = RedisLocks(redis, prefix=prefix, ttl_seconds=settings.lock_ttl_seconds)
+        limiter = RedisRateLimiter(
+            redis,
+            prefix=prefix,
+            per_minute=settings.rate_limit_per_minute,
+            per_day=settings.rate_limit_per_day,
+        )
+    else:
+        queue = InProcessQueue()
+        locks = LocalLocks()
+        limiter = MemoryRateLimiter(
+            per_minute=settings.rate_limit_per_minute, per_day=settings.rate_limit_per_day
+        )
+    client = None
+    if settings.whatsapp_access_token is not None:
+        client = GraphClient(
+            settings.whatsapp_api_base_url,
+            settings.whatsapp_access_token.get_secret_value(),
+            settings.whatsapp_phone_number_id or "",
+        )
+    channel = WhatsAppChannel(
+        settings=settings,
+        assistant=assistant,
+        queue=queue,
+        locks=locks,
+        limiter=limiter,
+        client=client,
+        redis=redis,
+    )
+    worker: asyncio.Task[None] | None = None
+    try:
+        if consume:
+            await channel.recover()
+            worker = asyncio.create_task(run_worker(channel))
+        yield channel
+    finally:
+        if worker is not None:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+        if client is not None:
+            await client.aclose()
+        if redis is not None:
+            await redis.aclose()

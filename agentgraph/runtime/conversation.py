@@ -1,0 +1,120 @@
+"""What the WhatsApp channel does with a batch of inbound messages of one user.
+
+`ConversationPolicy.respond(batch)` returns the message bodies to send, in order,
+applying, before the assistant ever sees a message: STOP/START (one confirmation,
+then silence until START), per-user rate limits (one notice per window), reactions
+and system notices (recorded, no reply), media without caption, contacts and unsupported messages
+(a polite fixed reply), the inbound length limit, and the tenant's
+`ai_agents_enabled` flag (off: a fixed menu). Everything else is one assistant turn
+on the thread `wa:{phone_number_id}:{wa_id}`; a batch of several messages (merged by
+the debounce window) is one turn whose text is the messages joined by newlines.
+Choices a booking tool returned (trips, bookings) are sent as a list message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.messages import HumanMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
+
+from agentgraph.config import Settings
+from agentgraph.domain.phones import normalize_phone
+from agentgraph.runtime.assistant import Assistant
+from agentgraph.runtime.ratelimit import RateLimiter
+from agentgraph.whatsapp import replies
+from agentgraph.whatsapp.inbound import InboundMessage
+
+log = logging.getLogger(__name__)
+
+TURN_KINDS = frozenset({"text", "button_reply", "list_reply", "quick_reply", "location"})
+
+
+def mergeable(message: InboundMessage) -> bool:
+    """Plain texts may share a turn; answers, commands and media never do."""
+    return message.kind == "text" and replies.command_word(message.text) is None
+
+
+class ConversationPolicy:
+    """Decides the replies to one batch; stateless apart from the rate limiter."""
+
+    def __init__(self, assistant: Assistant, settings: Settings, limiter: RateLimiter) -> None:
+        self.assistant = assistant
+        self.settings = settings
+        self.limiter = limiter
+        self.domain = assistant.persistence.domain
+
+    async def respond(self, batch: Sequence[InboundMessage]) -> list[dict[str, Any]]:
+        first = batch[0]
+        tenant = self.settings.default_tenant
+        phone = normalize_phone(first.wa_id)
+        if all(m.kind in ("reaction", "system") for m in batch):
+            if first.kind == "system":
+                log.info("system message for %s: %s", phone, first.text or "")
+            return []
+        profile = await self.domain.profiles.get_or_create(tenant, phone)
+        command = replies.command_word(first.text) if len(batch) == 1 else None
+        if command == "stop":
+            if profile.opted_out:
+                return []
+            await self.domain.profiles.update(tenant, phone, opted_out=True)
+            log.info("user %s opted out", phone)
+            return replies.texts(replies.STOPPED)
+        if command == "start" and profile.opted_out:
+            await self.domain.profiles.update(tenant, phone, opted_out=False)
+            log.info("user %s opted in", phone)
+            return replies.texts(replies.STARTED)
+        if profile.opted_out:
+            return []
+
+        allowed: list[InboundMessage] = []
+        notice: str | None = None
+        for message in batch:
+            decision = await self.limiter.hit(phone)
+            if decision.allowed:
+                allowed.append(message)
+            elif decision.notify and notice is None:
+                notice = decision.notify
+        if not allowed:
+            if notice == "day":
+                return replies.texts(replies.RATE_LIMITED_DAY)
+            if notice == "minute":
+                return replies.texts(replies.RATE_LIMITED_MINUTE)
+            return []
+
+        head = allowed[0]
+        if head.kind == "contacts":
+            return replies.texts(replies.CONTACTS_ACK)
+        if head.kind == "media" and not head.text:
+            return replies.texts(replies.media_ack(head.media_type))
+        if head.kind == "unsupported" or head.text is None:
+            return replies.texts(replies.UNSUPPORTED)
+        if any(len(m.text or "") > self.settings.max_inbound_chars for m in allowed):
+            return replies.texts(replies.TOO_LONG.format(limit=self.settings.max_inbound_chars))
+        if not await self.domain.flags.is_enabled(tenant, "ai_agents_enabled"):
+            return replies.texts(replies.MENU)
+        text = "\n".join(m.text for m in allowed if m.text)
+        result = await self.assistant.send(
+            text, user=phone, tenant=tenant, channel="whatsapp", thread_id=head.thread_id
+        )
+        choices = None
+        if result.agent == "booking" and not result.awaiting_confirmation and not result.error:
+            choices = await self._turn_choices(head.thread_id)
+        return replies.turn_messages(result, choices)
+
+    async def _turn_choices(self, thread_id: str) -> dict[str, Any] | None:
+        """The choices artifact of this turn's last tool result, if it has one."""
+        config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
+        snapshot = await self.assistant.graph.aget_state(config)
+        values = snapshot.values if isinstance(snapshot.values, dict) else {}
+        for message in reversed(values.get("messages", [])):
+            if isinstance(message, HumanMessage):
+                return None
+            if isinstance(message, ToolMessage):
+                artifact = message.artifact
+                if isinstance(artifact, dict) and artifact.get("kind") == "choices":
+                    return artifact
+                return None
+        return None

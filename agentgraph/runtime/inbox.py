@@ -1,0 +1,104 @@
+"""The inbox: every inbound WhatsApp message, stored once, in arrival order.
+
+`Inbox.add_many(messages)` inserts a webhook's messages keyed by their WhatsApp ids
+and returns only the new ones: the UNIQUE constraint makes this dedup atomic across
+processes, so two identical deliveries at the same instant yield one row. Rows are
+numbered in arrival order (body order within one webhook).
+Rows stay `queued` until the turn that answers them commits its replies to the
+outbox (`Outbox.commit_turn` marks them `done` in the same transaction). `pending`
+returns a conversation's queued rows in arrival order.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from agentgraph.domain.db import Database
+from agentgraph.whatsapp.inbound import InboundMessage
+
+# Rows per INSERT statement (7 parameters each, well under both engines' limits).
+CHUNK = 100
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    seq: int
+    message_id: str
+    thread_id: str
+    kind: str
+    received_at: float
+    message: InboundMessage
+
+
+class Inbox:
+    """SQL repository of `wa_inbox` on either engine."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add_many(
+        self, messages: Sequence[InboundMessage], received_at: float | None = None
+    ) -> list[InboundMessage]:
+        """Store a webhook's messages in one statement per chunk; returns the new ones
+        (in the given order). Duplicates, within the batch or of earlier rows, are dropped."""
+        at = time.time() if received_at is None else received_at
+        first: dict[str, InboundMessage] = {}
+        for m in messages:
+            first.setdefault(m.id, m)
+        unique = list(first.values())
+        fresh: set[str] = set()
+        # Rows are inserted in body order: their sequence numbers are the arrival order.
+        for start in range(0, len(unique), CHUNK):
+            chunk = unique[start : start + CHUNK]
+            values = ", ".join("(?, ?, ?, ?, ?, ?, ?, 'queued')" for _ in chunk)
+            params: list[object] = []
+            for m in chunk:
+                params += [m.id, m.thread_id, m.phone_number_id, m.wa_id, m.kind, m.to_json(), at]
+            rows = await self._db.fetchall(
+                "INSERT INTO wa_inbox (message_id, thread_id, phone_number_id, wa_id, kind, "
+                f"payload, received_at, status) VALUES {values} "
+                "ON CONFLICT (message_id) DO NOTHING RETURNING message_id",
+                params,
+            )
+            fresh.update(r["message_id"] for r in rows)
+        return [m for m in unique if m.id in fresh]
+
+    async def pending(self, thread_id: str, limit: int = 100) -> list[InboxRow]:
+        """Queued messages of one conversation, oldest first."""
+        rows = await self._db.fetchall(
+            "SELECT seq, message_id, thread_id, kind, received_at, payload FROM wa_inbox "
+            "WHERE thread_id = ? AND status = 'queued' ORDER BY seq LIMIT ?",
+            [thread_id, limit],
+        )
+        return [
+            InboxRow(
+                seq=int(r["seq"]),
+                message_id=r["message_id"],
+                thread_id=r["thread_id"],
+                kind=r["kind"],
+                received_at=float(r["received_at"]),
+                message=InboundMessage.from_json(r["payload"]),
+            )
+            for r in rows
+        ]
+
+    async def pending_threads(self) -> list[str]:
+        """Conversations with unanswered messages, oldest first (for crash recovery)."""
+        rows = await self._db.fetchall(
+            "SELECT thread_id, MIN(seq) AS first FROM wa_inbox WHERE status = 'queued' "
+            "GROUP BY thread_id ORDER BY first"
+        )
+        return [r["thread_id"] for r in rows]
+
+    async def depth(self) -> int:
+        """How many messages wait for an answer."""
+        value = await self._db.fetchval("SELECT COUNT(*) FROM wa_inbox WHERE status = 'queued'")
+        return int(value or 0)
+
+    async def status_of(self, message_id: str) -> str | None:
+        value = await self._db.fetchval(
+            "SELECT status FROM wa_inbox WHERE message_id = ?", [message_id]
+        )
+        return None if value is None else str(value)

@@ -1,0 +1,208 @@
+"""The outbox: replies are written durably before they are sent, then sent once.
+
+`Outbox.commit_turn` stores a turn's outgoing messages (keyed `{inbound_id}:{n}`,
+so committing the same turn twice stores nothing new) and marks the inbound
+messages answered, in one transaction. A crash after that commit loses nothing and
+repeats nothing: the turn is not run again, and the rows are still `pending` for
+whoever delivers next. `claim` moves a row to `sending` atomically, so two
+processes never both send it. The one unavoidable gap is a crash after Meta
+accepted a send but before `mark_sent`: `release_stale` then returns the row to
+`pending`, and that message may be sent a second time.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from agentgraph.domain.db import Database, Row
+
+_COLUMNS = (
+    "id, idempotency_key, thread_id, recipient, inbound_id, kind, payload, status, attempts, "
+    "next_attempt_at, wamid, error_code, error, created_at, sent_at"
+)
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    idempotency_key: str
+    thread_id: str
+    recipient: str
+    inbound_id: str | None
+    kind: str
+    payload: dict[str, Any]
+    status: str
+    attempts: int
+    wamid: str | None
+    error_code: int | None
+    error: str | None
+    created_at: float
+
+    @classmethod
+    def from_row(cls, row: Row) -> OutboxRow:
+        return cls(
+            id=int(row["id"]),
+            idempotency_key=row["idempotency_key"],
+            thread_id=row["thread_id"],
+            recipient=row["recipient"],
+            inbound_id=row["inbound_id"],
+            kind=row["kind"],
+            payload=json.loads(row["payload"]),
+            status=row["status"],
+            attempts=int(row["attempts"]),
+            wamid=row["wamid"],
+            error_code=row["error_code"],
+            error=row["error"],
+            created_at=float(row["created_at"]),
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "to": self.recipient,
+            "thread_id": self.thread_id,
+            "in_reply_to": self.inbound_id,
+            "type": self.kind,
+            "message": self.payload,
+            "status": self.status,
+            "attempts": self.attempts,
+            "wamid": self.wamid,
+            "error": self.error,
+            "created_at": self.created_at,
+        }
+
+
+class Outbox:
+    """SQL repository of `wa_outbox` (and the inbox rows a turn answers)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def commit_turn(
+        self,
+        *,
+        thread_id: str,
+        recipient: str,
+        inbound_ids: Sequence[str],
+        messages: Sequence[dict[str, Any]],
+        orphan_after_seconds: float = 30.0,
+    ) -> list[int]:
+        """Store replies and mark `inbound_ids` answered, atomically; returns row ids.
+
+        The committing worker sends the rows itself; the background sweep leaves
+        them alone for `orphan_after_seconds` (only a dead worker's rows are swept).
+        """
+        now = time.time()
+        key_base = inbound_ids[0]
+        keys = [f"{key_base}:{n}" for n in range(len(messages))]
+        ids: list[int] = []
+        async with self._db.transaction() as tx:
+            for key, message in zip(keys, messages, strict=True):
+                row_id = await tx.fetchval(
+                    "INSERT INTO wa_outbox (idempotency_key, thread_id, recipient, inbound_id, "
+                    "kind, payload, status, attempts, next_attempt_at, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?) "
+                    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+                    [
+                        key,
+                        thread_id,
+                        recipient,
+                        key_base,
+                        str(message.get("type", "text")),
+                        json.dumps(message, ensure_ascii=False),
+                        now + orphan_after_seconds,
+                        now,
+                    ],
+                )
+                if row_id is None:
+                    row_id = await tx.fetchval(
+                        "SELECT id FROM wa_outbox WHERE idempotency_key = ?", [key]
+                    )
+                ids.append(int(row_id))
+            marks = ", ".join("?" for _ in inbound_ids)
+            await tx.execute(
+                "UPDATE wa_inbox SET status = 'done', processed_at = ? "
+                f"WHERE status = 'queued' AND message_id IN ({marks})",
+                [now, *inbound_ids],
+            )
+        return ids
+
+    async def claim(self, row_id: int) -> OutboxRow | None:
+        """Take a pending row for sending; None when it is not pending any more."""
+        row = await self._db.fetchone(
+            "UPDATE wa_outbox SET status = 'sending', claimed_at = ?, attempts = attempts + 1 "
+            f"WHERE id = ? AND status = 'pending' RETURNING {_COLUMNS}",
+            [time.time(), row_id],
+        )
+        return None if row is None else OutboxRow.from_row(row)
+
+    async def mark_sent(self, row_id: int, wamid: str | None, *, status: str = "sent") -> None:
+        await self._db.execute(
+            "UPDATE wa_outbox SET status = ?, wamid = ?, sent_at = ?, error = NULL WHERE id = ?",
+            [status, wamid, time.time(), row_id],
+        )
+
+    async def mark_retry(self, row_id: int, next_attempt_at: float, error: str) -> None:
+        await self._db.execute(
+            "UPDATE wa_outbox SET status = 'pending', next_attempt_at = ?, error = ? "
+            "WHERE id = ? AND status = 'sending'",
+            [next_attempt_at, error, row_id],
+        )
+
+    async def mark_failed(self, row_id: int, code: int | None, error: str) -> None:
+        await self._db.execute(
+            "UPDATE wa_outbox SET status = 'failed', error_code = ?, error = ? WHERE id = ?",
+            [code, error, row_id],
+        )
+
+    async def due(self, limit: int = 100, *, everything: bool = False) -> list[int]:
+        """Pending rows whose next attempt is due (`everything`: all), oldest first."""
+        rows = await self._db.fetchall(
+            "SELECT id FROM wa_outbox WHERE status = 'pending' AND next_attempt_at <= ? "
+            "ORDER BY id LIMIT ?",
+            [1e18 if everything else time.time(), limit],
+        )
+        return [int(r["id"]) for r in rows]
+
+    async def pending_for(self, thread_id: str) -> list[int]:
+        """A conversation's unsent rows, oldest first."""
+        rows = await self._db.fetchall(
+            "SELECT id FROM wa_outbox WHERE thread_id = ? AND status = 'pending' ORDER BY id",
+            [thread_id],
+        )
+        return [int(r["id"]) for r in rows]
+
+    async def release_stale(self, older_than_seconds: float) -> int:
+        """Return rows stuck in `sending` (their sender died) to `pending`."""
+        return await self._db.execute(
+            "UPDATE wa_outbox SET status = 'pending' WHERE status = 'sending' AND claimed_at < ?",
+            [time.time() - older_than_seconds],
+        )
+
+    async def unsent_count(self) -> int:
+        """Rows not yet delivered or given up on (pending or being sent)."""
+        value = await self._db.fetchval(
+            "SELECT COUNT(*) FROM wa_outbox WHERE status IN ('pending', 'sending')"
+        )
+        return int(value or 0)
+
+    async def get(self, row_id: int) -> OutboxRow | None:
+        row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM wa_outbox WHERE id = ?", [row_id])
+        return None if row is None else OutboxRow.from_row(row)
+
+    async def recent(self, limit: int = 100, thread_id: str | None = None) -> list[OutboxRow]:
+        """Newest rows last (for `GET /dev/outbox` and tests)."""
+        if thread_id is None:
+            rows = await self._db.fetchall(
+                f"SELECT {_COLUMNS} FROM wa_outbox ORDER BY id DESC LIMIT ?", [limit]
+            )
+        else:
+            rows = await self._db.fetchall(
+                f"SELECT {_COLUMNS} FROM wa_outbox WHERE thread_id = ? ORDER BY id DESC LIMIT ?",
+                [thread_id, limit],
+            )
+        return [OutboxRow.from_row(r) for r in reversed(rows)]

@@ -1,0 +1,121 @@
+"""Worker loops of the WhatsApp channel, and a standalone worker process.
+
+`run_worker(channel)` takes jobs from the channel's queue and runs up to
+`AGENTGRAPH_WORKER_CONCURRENCY` conversations at once (one turn at a time per
+conversation, through the channel's thread locks). A job is acknowledged only after
+its conversation was processed; a failed job is retried (in-process: re-queued
+after a second; Redis: reclaimed after `AGENTGRAPH_QUEUE_CLAIM_IDLE_SECONDS`). Once a
+second it also reclaims jobs of dead consumers, retries due outbox rows and updates
+the queue-depth gauge.
+
+`python -m agentgraph.runtime.worker` runs a worker process without HTTP (settings
+from the environment; needs `REDIS_URL` to share work with servers) until SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+
+from langchain_core.language_models import BaseChatModel
+
+from agentgraph.config import ConfigError, Settings, load_settings
+from agentgraph.observability.logging import configure_logging
+from agentgraph.runtime.assistant import open_assistant
+from agentgraph.runtime.channel import WhatsAppChannel, open_whatsapp_channel
+from agentgraph.runtime.metrics import QUEUE_DEPTH
+from agentgraph.runtime.queue import Job
+
+log = logging.getLogger(__name__)
+
+HOUSEKEEPING_SECONDS = 1.0
+
+
+async def run_worker(channel: WhatsAppChannel) -> None:
+    """Consume the channel's queue until cancelled."""
+    slots = asyncio.Semaphore(channel.settings.worker_concurrency)
+    running: set[asyncio.Task[None]] = set()
+
+    async def work(job: Job) -> None:
+        try:
+            await channel.process_thread(job.thread_id)
+            await channel.queue.ack(job)
+        except Exception:
+            log.exception("processing a conversation failed; it will be retried")
+            if channel.redis is None:
+                await asyncio.sleep(1.0)
+                await channel.queue.put(job.thread_id)
+        finally:
+            slots.release()
+
+    def start(job: Job) -> None:
+        task = asyncio.create_task(work(job))
+        running.add(task)
+        task.add_done_callback(running.discard)
+
+    async def housekeeping() -> None:
+        while True:
+            await asyncio.sleep(HOUSEKEEPING_SECONDS)
+            try:
+                for job in await channel.queue.reclaim():
+                    await slots.acquire()
+                    start(job)
+                await channel.delivery.sweep()
+                QUEUE_DEPTH.set(await channel.inbox.depth())
+            except Exception:
+                log.exception("worker housekeeping failed")
+
+    keeper = asyncio.create_task(housekeeping())
+    try:
+        while True:
+            await slots.acquire()
+            try:
+                jobs = await channel.queue.take(1, block_seconds=1.0)
+            except Exception:
+                slots.release()
+                log.exception("reading the queue failed")
+                await asyncio.sleep(1.0)
+                continue
+            if not jobs:
+                slots.release()
+                continue
+            start(jobs[0])
+    finally:
+        keeper.cancel()
+        for task in list(running):
+            task.cancel()
+        for task in [keeper, *running]:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+async def serve_worker(settings: Settings, *, model: BaseChatModel | None = None) -> None:
+    """Run one worker process until SIGTERM or SIGINT; `model` overrides the configured one."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with (
+        open_assistant(settings, model=model) as assistant,
+        open_whatsapp_channel(settings, assistant, consume=True),
+    ):
+        log.info("worker ready")
+        await stop.wait()
+
+
+def main() -> int:
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"agentgraph worker: {exc}", file=sys.stderr)
+        return 2
+    configure_logging()
+    asyncio.run(serve_worker(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""Graph API client for the WhatsApp Cloud API, on httpx.
+
+`GraphClient(base_url, token, phone_number_id)` sends messages with
+`send(to, message)` (returns the new message's `wamid`) and marks an inbound message
+read with a typing indicator with `mark_read(message_id)`. Failures raise one
+exception type per thing a caller handles: `RateLimited` (HTTP 429 or Meta's
+throughput codes) and `GraphUnavailable` (5xx, timeouts, connection errors) are
+retryable; `OutsideWindow` (131047: only templates may be sent) and every other
+`GraphAPIError` are permanent. `error.retryable` tells them apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+RATE_LIMIT_CODES = frozenset({4, 80007, 130429, 131056})
+OUTSIDE_WINDOW_CODE = 131047
+
+
+class GraphAPIError(Exception):
+    """The Graph API refused a request; `code` is Meta's error code when it gave one."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, code: int | None = None, http_status: int = 0) -> None:
+        super().__init__(message)
+        self.code = code
+        self.http_status = http_status
+
+
+class RateLimited(GraphAPIError):
+    """Too many messages (HTTP 429 or codes 4, 80007, 130429, 131056); retry later."""
+
+    retryable = True
+
+
+class GraphUnavailable(GraphAPIError):
+    """A 5xx answer, a timeout or a connection failure; retry later."""
+
+    retryable = True
+
+
+class OutsideWindow(GraphAPIError):
+    """131047: the 24-hour customer-service window is closed; only templates may go."""
+
+
+def error_from_response(response: httpx.Response) -> GraphAPIError:
+    """The exception matching a non-2xx Graph API answer."""
+    code: int | None = None
+    message = f"Graph API answered HTTP {response.status_code}"
+    try:
+        error = response.json().get("error", {})
+    except (ValueError, AttributeError):
+        error = {}
+    if isinstance(error, dict):
+        raw_code = error.get("code")
+        code = (
+            int(raw_code) if isinstance(raw_code, int | str) and str(raw_code).isdigit() else None
+        )
+        detail = error.get("message") or error.get("title")
+        if detail:
+            message = f"{message}: {detail}"
+        if code is not None:
+            message = f"{message} (code {code})"
+    status = response.status_code
+    if code == OUTSIDE_WINDOW_CODE:
+        return OutsideWindow(message, code=code, http_status=status)
+    if status == 429 or code in RATE_LIMIT_CODES:
+        return RateLimited(message, code=code, http_status=status)
+    if status >= 500:
+        return GraphUnavailable(message, code=code, http_status=status)
+    return GraphAPIError(message, code=code, http_status=status)
+
+
+class GraphClient:
+    """Sends for one business phone number. Close with `aclose()` (or `async with`)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        phone_number_id: str,
+        *,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.phone_number_id = phone_number_id
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/") + "/",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=timeout,
+            transport=transport,
+            limits=httpx.Limits(max_connections=50, max_keepalive_connections=50),
+        )
+
+    async def _post(self, body: dict[str, Any], phone_number_id: str | None) -> dict[str, Any]:
+        sender = phone_number_id or self.phone_number_id
+        try:
+            response = await self._http.post(f"{sender}/messages", json=body)
+        except httpx.TimeoutException as exc:
+            raise GraphUnavailable(f"Graph API timed out: {type(exc).__name__}") from exc
+        except httpx.TransportError as exc:
+            raise GraphUnavailable(f"Graph API unreachable: {type(exc).__name__}") from exc
+        if response.status_code >= 300:
+            raise error_from_response(response)
+        try:
+            data = response.json()
+        except ValueError:
+            data = {}
+        return data if isinstance(data, dict) else {}
+
+    async def send(
+        self, to: str, message: dict[str, Any], *, phone_number_id: str | None = None
+    ) -> str:
+        """Send `message` (a formatting.* body) to `to`; returns the wamid."""
+        body = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to}
+        body.update(message)
+        data = await self._post(body, phone_number_id)
+        messages = data.get("messages") or [{}]
+        return str(messages[0].get("id", ""))
+
+    async def mark_read(
+        self, message_id: str, *, typing: bool = True, phone_number_id: str | None = None
+    ) -> None:
+        """Mark an inbound message read and show the typing indicator (clears on reply)."""
+        body: dict[str, Any] = {
+            "messaging_product": "whatsapp",
+            "status": "read",
+            "message_id": message_id,
+        }
+        if typing:
+            body["typing_indicator"] = {"type": "text"}
+        await self._post(body, phone_number_id)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> GraphClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()

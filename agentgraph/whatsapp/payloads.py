@@ -1,0 +1,244 @@
+"""Pydantic models of WhatsApp Cloud API webhook bodies, and their flattening.
+
+`parse_webhook(raw)` validates a POST body (bytes) and raises `InvalidPayload` for
+malformed JSON or a shape that is not a `whatsapp_business_account` notification, so
+the server can answer 400 before anything is processed. `iter_updates(body)` yields
+every message, status and error of every entry and change, in body order, each with
+the `phone_number_id` it was addressed to. Unknown extra fields are kept (Meta adds
+fields over time); only the fields agentgraph reads are typed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+
+class InvalidPayload(ValueError):
+    """The body is not JSON or not a WhatsApp Business Account notification."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class Metadata(_Model):
+    display_phone_number: str | None = None
+    phone_number_id: str
+
+
+class Profile(_Model):
+    name: str | None = None
+
+
+class Contact(_Model):
+    wa_id: str | None = None
+    profile: Profile | None = None
+
+
+class ErrorData(_Model):
+    details: str | None = None
+
+
+class ApiError(_Model):
+    code: int
+    title: str | None = None
+    message: str | None = None
+    error_data: ErrorData | None = None
+
+
+class MessageContext(_Model):
+    from_: str | None = Field(default=None, alias="from")
+    id: str | None = None
+    forwarded: bool | None = None
+    frequently_forwarded: bool | None = None
+
+
+class Text(_Model):
+    body: str
+
+
+class Media(_Model):
+    id: str | None = None
+    mime_type: str | None = None
+    caption: str | None = None
+    filename: str | None = None
+    voice: bool | None = None
+    animated: bool | None = None
+
+
+class Location(_Model):
+    latitude: float
+    longitude: float
+    name: str | None = None
+    address: str | None = None
+
+
+class Reaction(_Model):
+    message_id: str | None = None
+    emoji: str | None = None
+
+
+class Button(_Model):
+    payload: str | None = None
+    text: str | None = None
+
+
+class ReplyId(_Model):
+    id: str
+    title: str | None = None
+    description: str | None = None
+
+
+class Interactive(_Model):
+    type: str
+    button_reply: ReplyId | None = None
+    list_reply: ReplyId | None = None
+
+
+class Referral(_Model):
+    source_url: str | None = None
+    source_type: str | None = None
+    headline: str | None = None
+    body: str | None = None
+
+
+class System(_Model):
+    body: str | None = None
+    type: str | None = None
+
+
+class Message(_Model):
+    from_: str = Field(alias="from")
+    id: str
+    timestamp: str | None = None
+    type: str
+    context: MessageContext | None = None
+    text: Text | None = None
+    image: Media | None = None
+    audio: Media | None = None
+    video: Media | None = None
+    document: Media | None = None
+    sticker: Media | None = None
+    location: Location | None = None
+    contacts: list[dict[str, Any]] | None = None
+    reaction: Reaction | None = None
+    button: Button | None = None
+    interactive: Interactive | None = None
+    referral: Referral | None = None
+    system: System | None = None
+    errors: list[ApiError] | None = None
+
+
+class Status(_Model):
+    id: str
+    status: str
+    timestamp: str | None = None
+    recipient_id: str
+    errors: list[ApiError] | None = None
+
+
+class Value(_Model):
+    messaging_product: str | None = None
+    metadata: Metadata
+    contacts: list[Contact] | None = None
+    messages: list[Message] | None = None
+    statuses: list[Status] | None = None
+    errors: list[ApiError] | None = None
+
+
+class Change(_Model):
+    """One change; only `messages` changes are typed (others, such as template status
+    updates an app may also subscribe to, are kept as plain dicts and ignored)."""
+
+    field: str
+    value: Value | dict[str, Any]
+
+    @field_validator("value", mode="plain")
+    @classmethod
+    def _typed_messages_value(cls, value: Any, info: ValidationInfo) -> Value | dict[str, Any]:
+        if info.data.get("field") == "messages":
+            return Value.model_validate(value)
+        if not isinstance(value, dict):
+            raise ValueError("value must be an object")
+        return value
+
+
+class Entry(_Model):
+    id: str
+    changes: list[Change]
+
+
+class WebhookBody(_Model):
+    object: Literal["whatsapp_business_account"]
+    entry: list[Entry]
+
+
+def parse_webhook(raw: bytes) -> WebhookBody:
+    """The validated body; `InvalidPayload` names what is wrong."""
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidPayload(f"body is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise InvalidPayload("body is not a JSON object")
+    try:
+        return WebhookBody.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        raise InvalidPayload(f"unexpected webhook shape at {where}: {first.get('msg')}") from None
+
+
+@dataclass(frozen=True)
+class MessageUpdate:
+    phone_number_id: str
+    message: Message
+    contact_name: str | None
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    phone_number_id: str
+    status: Status
+
+
+@dataclass(frozen=True)
+class ErrorUpdate:
+    phone_number_id: str
+    error: ApiError
+
+
+Update = MessageUpdate | StatusUpdate | ErrorUpdate
+
+
+def iter_updates(body: WebhookBody) -> Iterator[Update]:
+    """Every message, status and system error in the body, in order."""
+    for entry in body.entry:
+        for change in entry.changes:
+            value = change.value
+            if not isinstance(value, Value):
+                continue
+            number = value.metadata.phone_number_id
+            names = {
+                c.wa_id: (c.profile.name if c.profile else None)
+                for c in value.contacts or []
+                if c.wa_id
+            }
+            for message in value.messages or []:
+                yield MessageUpdate(number, message, names.get(message.from_))
+            for status in value.statuses or []:
+                yield StatusUpdate(number, status)
+            for error in value.errors or []:
+                yield ErrorUpdate(number, error)

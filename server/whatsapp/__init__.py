@@ -1,0 +1,6 @@
+"""WhatsApp Cloud API endpoints: the webhook (verification and notifications) and the
+development outbox. The work itself is `agentgraph.runtime.channel`."""
+
+from server.whatsapp.routes import router
+
+__all__ = ["router"]

@@ -1,0 +1,230 @@
+"""The WhatsApp webhook of the real app over HTTP: every shared fixture with a valid
+signature, what goes out to a local Graph API sink, and every refusal."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from agentgraph.runtime.metrics import DEDUP_HITS
+from agentgraph.whatsapp import replies
+from tests.support.graph_api_sink import GraphApiSink
+from tests.support.live_server import live_server
+from tests.support.whatsapp import (
+    APP_SECRET,
+    PHONE_NUMBER_ID,
+    USER,
+    channel_settings,
+    fixture_bytes,
+    fixture_names,
+    post_signed,
+    running_app,
+    settle,
+    signed_headers,
+    text_message,
+    webhook,
+)
+
+ECHO = "echo: "
+
+# fixture file -> the texts the user must receive (empty: nothing is sent)
+EXPECTED_REPLIES: dict[str, list[str]] = {
+    "audio_voice.json": [replies.media_ack("voice")],
+    "button_quick_reply.json": [ECHO + "title"],
+    "contacts.json": [replies.CONTACTS_ACK],
+    "interactive_with_errors.json": [replies.UNSUPPORTED],
+    "location_pin.json": [ECHO + "My location: (12.25089, 43.90539)"],
+    "reaction.json": [],
+    "reaction_removed.json": [],
+    "sticker.json": [replies.media_ack("sticker")],
+    "text_reply_context.json": [ECHO + "replied text"],
+    "video.json": [ECHO + "caption"],
+    "status_delivered.json": [],
+    "status_read.json": [],
+    "status_failed_experiment.json": [],
+}
+
+
+@pytest.fixture
+async def sink():
+    sink = GraphApiSink()
+    async with live_server(sink.app) as url:
+        sink.url = url
+        yield sink
+
+
+def test_every_fixture_has_an_expectation():
+    names = set(fixture_names()) - {"signed_text_raw.json"}
+    assert names == set(EXPECTED_REPLIES)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_REPLIES))
+async def test_fixture_end_to_end(name, sqlite_settings, sink):
+    raw = fixture_bytes(name)
+    async with running_app(channel_settings(sqlite_settings, sink.url)) as (http, channel):
+        response = await post_signed(http, raw)
+        assert response.status_code == 200
+        await settle(channel)
+        await asyncio.sleep(0.05)
+        expected = EXPECTED_REPLIES[name]
+        assert sink.texts() == expected
+        for send in sink.sends:
+            assert send.body["to"] == USER
+            assert send.phone_number_id == PHONE_NUMBER_ID
+            assert send.authorization == "Bearer sink-token"
+        message = json.loads(raw)["entry"][0]["changes"][0]["value"].get("messages", [{}])[0]
+        if expected:
+            assert [r.body["message_id"] for r in sink.reads] == [message["id"]]
+            assert sink.reads[0].body["typing_indicator"] == {"type": "text"}
+        else:
+            assert sink.reads == []
+        if name.startswith("status_"):
+            status = json.loads(raw)["entry"][0]["changes"][0]["value"]["statuses"][0]
+            stored = await channel.statuses.get(status["id"])
+            assert stored is not None and stored["status"] == status["status"]
+
+
+async def test_signature_vector_is_accepted_as_raw_bytes(sqlite_settings, sink):
+    raw = fixture_bytes("signed_text_raw.json")
+    header = "sha256=54edfa1d7259e0eb13c677cc7d73d1b5c86cfa12433d19156e058ab9251bc441"
+    settings = channel_settings(sqlite_settings, sink.url, whatsapp_phone_number_id=None)
+    async with running_app(settings) as (http, channel):
+        response = await http.post(
+            "/webhooks/whatsapp", content=raw, headers={"X-Hub-Signature-256": header}
+        )
+        assert response.status_code == 200
+        await settle(channel)
+        assert sink.texts() == [ECHO + "Hey there! I am using PyWa."]
+        assert sink.sends[0].phone_number_id == "277321005464405"
+        assert sink.sends[0].body["to"] == "972544401243"
+        reparsed = json.dumps(json.loads(raw)).encode()
+        refused = await http.post(
+            "/webhooks/whatsapp", content=reparsed, headers={"X-Hub-Signature-256": header}
+        )
+        assert refused.status_code == 403
+
+
+async def test_refusals_process_nothing(sqlite_settings, sink):
+    good = webhook([text_message("hi")])
+    async with running_app(channel_settings(sqlite_settings, sink.url)) as (http, channel):
+        missing = await http.post("/webhooks/whatsapp", content=good)
+        assert missing.status_code == 401
+        wrong = await http.post(
+            "/webhooks/whatsapp", content=good, headers=signed_headers(good, "not-the-secret")
+        )
+        assert wrong.status_code == 403
+        oversize = (
+            b'{"object":"whatsapp_business_account","entry":[],"pad":"'
+            + b"x" * (3 * 1024 * 1024)
+            + b'"}'
+        )
+        too_big = await post_signed(http, oversize)
+        assert too_big.status_code == 413
+        malformed = await post_signed(http, b'{"object": "whatsapp_business_account", "entry": [')
+        assert malformed.status_code == 400
+        unknown = await post_signed(http, json.dumps({"object": "page", "entry": []}).encode())
+        assert unknown.status_code == 400
+        no_sender = json.loads(good)
+        del no_sender["entry"][0]["changes"][0]["value"]["messages"][0]["from"]
+        bad_shape = await post_signed(http, json.dumps(no_sender).encode())
+        assert bad_shape.status_code == 400
+        await asyncio.sleep(0.1)
+        assert await channel.inbox.depth() == 0
+        assert await channel.outbox.recent() == []
+        assert sink.requests == []
+
+
+async def test_updates_for_another_number_are_dropped(sqlite_settings, sink):
+    async with running_app(channel_settings(sqlite_settings, sink.url)) as (http, channel):
+        other = webhook([text_message("hi")], phone_number_id="999999999")
+        assert (await post_signed(http, other)).status_code == 200
+        await asyncio.sleep(0.2)
+        assert await channel.outbox.recent() == []
+        assert sink.requests == []
+
+
+async def test_batch_with_several_entries_changes_and_messages(sqlite_settings, sink):
+    users = ["972500000001", "972500000002", "972500000003"]
+    first = json.loads(
+        webhook([text_message("a1", wa_id=users[0]), text_message("a2", wa_id=users[0])])
+    )
+    second = json.loads(webhook([text_message("b1", wa_id=users[1])]))
+    third = json.loads(webhook([text_message("c1", wa_id=users[2])]))
+    first["entry"][0]["changes"].append(second["entry"][0]["changes"][0])
+    first["entry"].append(third["entry"][0])
+    raw = json.dumps(first).encode()
+    async with running_app(channel_settings(sqlite_settings, sink.url)) as (http, channel):
+        assert (await post_signed(http, raw)).status_code == 200
+        await settle(channel)
+    assert sink.texts(users[0]) == [ECHO + "a1", ECHO + "a2"]
+    assert sink.texts(users[1]) == [ECHO + "b1"]
+    assert sink.texts(users[2]) == [ECHO + "c1"]
+
+
+async def test_verification_handshake(sqlite_settings):
+    async with running_app(channel_settings(sqlite_settings, None)) as (http, _):
+        ok = await http.get(
+            "/webhooks/whatsapp",
+            params={
+                "hub.mode": "subscribe",
+                "hub.verify_token": "verify-me",
+                "hub.challenge": "42",
+            },
+        )
+        assert ok.status_code == 200 and ok.text == "42"
+        wrong = await http.get(
+            "/webhooks/whatsapp",
+            params={"hub.mode": "subscribe", "hub.verify_token": "nope", "hub.challenge": "42"},
+        )
+        assert wrong.status_code == 403
+        bad_mode = await http.get(
+            "/webhooks/whatsapp",
+            params={
+                "hub.mode": "unsubscribe",
+                "hub.verify_token": "verify-me",
+                "hub.challenge": "1",
+            },
+        )
+        assert bad_mode.status_code == 403
+
+
+async def test_duplicates_produce_one_turn(sqlite_settings, sink):
+    raw = webhook([text_message("only once", mid="wamid.dup.1")])
+    async with running_app(channel_settings(sqlite_settings, sink.url)) as (http, channel):
+        before = DEDUP_HITS._value.get()
+        results = await asyncio.gather(*(post_signed(http, raw) for _ in range(5)))
+        assert [r.status_code for r in results] == [200] * 5
+        await settle(channel)
+        assert (await post_signed(http, raw)).status_code == 200
+        await settle(channel)
+        await asyncio.sleep(0.1)
+        assert sink.texts() == [ECHO + "only once"]
+        assert DEDUP_HITS._value.get() - before == 5
+
+
+async def test_dev_mode_keeps_replies_in_the_local_outbox(sqlite_settings):
+    async with running_app(channel_settings(sqlite_settings, None)) as (http, channel):
+        assert channel.dev_mode
+        assert (await post_signed(http, webhook([text_message("hello dev")]))).status_code == 200
+        await settle(channel)
+        outbox = (await http.get("/dev/outbox")).json()["messages"]
+        assert [m["message"]["text"]["body"] for m in outbox] == [ECHO + "hello dev"]
+        assert outbox[0]["status"] == "dev" and outbox[0]["to"] == USER
+
+
+async def test_dev_outbox_is_hidden_with_a_real_token(sqlite_settings, sink):
+    async with running_app(channel_settings(sqlite_settings, sink.url)) as (http, _):
+        assert (await http.get("/dev/outbox")).status_code == 404
+
+
+def test_production_mode_requires_an_app_secret(sqlite_settings):
+    from agentgraph.config import ConfigError
+    from server.app import create_app
+
+    with pytest.raises(ConfigError, match="WHATSAPP_APP_SECRET"):
+        create_app(sqlite_settings.model_copy(update={"production": True}))
+    assert create_app(
+        sqlite_settings.model_copy(update={"production": True, "whatsapp_app_secret": APP_SECRET})
+    )
