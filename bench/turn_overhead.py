@@ -21,14 +21,10 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import aiosqlite
 import psycopg
-from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
 from langgraph.checkpoint.memory import InMemorySaver
 
 from agentgraph.agents import build_assistant_graph
@@ -38,6 +34,7 @@ from agentgraph.domain import open_domain
 from agentgraph.domain.seed import seed_demo
 from agentgraph.persistence import open_persistence
 from agentgraph.runtime.turns import TurnRunner
+from agentgraph.testing import FunctionChatModel
 
 USER = "+250788000001"
 
@@ -54,45 +51,19 @@ POSTGRES_SIZE_SQL = (
 )
 
 
-class BalanceBot(BaseChatModel):
-    """Zero-latency model: hand off to payment, check the balance, then answer."""
-
-    @property
-    def _llm_type(self) -> str:
-        return "bench-balance-bot"
-
-    def bind_tools(self, tools: Any, **kwargs: Any) -> Any:
-        return self
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        last = messages[-1]
-        agent = str(messages[0].content).split("\n", 1)[0].removeprefix("agent: ").strip()
-        n = len(messages)
-        if isinstance(last, HumanMessage) and agent == "triage":
-            msg = AIMessage(
-                "", tool_calls=[{"name": "transfer_to_payment", "args": {}, "id": f"h{n}"}]
-            )
-        elif isinstance(last, ToolMessage) and last.name == "check_balance":
-            msg = AIMessage(content=str(last.content))
-        else:
-            msg = AIMessage("", tool_calls=[{"name": "check_balance", "args": {}, "id": f"b{n}"}])
-        msg.usage_metadata = {"input_tokens": 100, "output_tokens": 10, "total_tokens": 110}
-        return ChatResult(generations=[ChatGeneration(message=msg)])
-
-    async def _agenerate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return self._generate(messages)
+def balance_bot(messages: list[BaseMessage]) -> AIMessage:
+    """Zero-latency policy: hand off to payment, check the balance, then answer."""
+    last = messages[-1]
+    agent = str(messages[0].content).split("\n", 1)[0].removeprefix("agent: ").strip()
+    n = len(messages)
+    if isinstance(last, HumanMessage) and agent == "triage":
+        msg = AIMessage("", tool_calls=[{"name": "transfer_to_payment", "args": {}, "id": f"h{n}"}])
+    elif isinstance(last, ToolMessage) and last.name == "check_balance":
+        msg = AIMessage(content=str(last.content))
+    else:
+        msg = AIMessage("", tool_calls=[{"name": "check_balance", "args": {}, "id": f"b{n}"}])
+    msg.usage_metadata = {"input_tokens": 100, "output_tokens": 10, "total_tokens": 110}
+    return msg
 
 
 @asynccontextmanager
@@ -102,12 +73,16 @@ async def runner_for(
     if engine == "memory":
         async with open_domain(settings) as domain:
             await seed_demo(domain)
-            graph = build_assistant_graph(model=BalanceBot(), domain=domain, settings=settings)
+            graph = build_assistant_graph(
+                model=FunctionChatModel(respond=balance_bot), domain=domain, settings=settings
+            )
             yield TurnRunner(graph.compile(checkpointer=InMemorySaver()), retention=retention)
         return
     async with open_persistence(settings) as p:
         await seed_demo(p.domain)
-        graph = build_assistant_graph(model=BalanceBot(), domain=p.domain, settings=settings)
+        graph = build_assistant_graph(
+            model=FunctionChatModel(respond=balance_bot), domain=p.domain, settings=settings
+        )
         compiled = graph.compile(checkpointer=p.checkpointer, store=p.store)
         yield TurnRunner(
             compiled,
