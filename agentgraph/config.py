@@ -207,25 +207,50 @@ class Settings(BaseSettings):
         default="SEMI_AUTO", validation_alias="ENGAGEMENT_DEFAULT_MODE"
     )
     engagement_auto_approve_threshold: float = Field(
-        default=0.75, ge=0, le=1, validation_alias="ENGAGEMENT_AUTO_APPROVE_THRESHOLD"
+        default=0.75,
+        ge=0,
+        le=1,
+        allow_inf_nan=False,
+        validation_alias="ENGAGEMENT_AUTO_APPROVE_THRESHOLD",
     )
     engagement_min_confidence: float = Field(
-        default=0.5, ge=0, le=1, validation_alias="ENGAGEMENT_MIN_CONFIDENCE"
+        default=0.5, ge=0, le=1, allow_inf_nan=False, validation_alias="ENGAGEMENT_MIN_CONFIDENCE"
     )
     engagement_max_interventions_per_hour: int = Field(
         default=3, ge=0, validation_alias="ENGAGEMENT_MAX_INTERVENTIONS_PER_HOUR"
     )
     engagement_intervention_cooldown_seconds: float = Field(
-        default=300.0, ge=0, validation_alias="ENGAGEMENT_INTERVENTION_COOLDOWN_SECONDS"
+        default=300.0,
+        ge=0,
+        allow_inf_nan=False,
+        validation_alias="ENGAGEMENT_INTERVENTION_COOLDOWN_SECONDS",
     )
     engagement_success_delta: float = Field(
-        default=5.0, ge=0, validation_alias="ENGAGEMENT_SUCCESS_DELTA"
+        default=5.0, ge=0, allow_inf_nan=False, validation_alias="ENGAGEMENT_SUCCESS_DELTA"
     )
     engagement_llm_hourly_budget_usd: float = Field(
         default=20.0, ge=0, validation_alias="ENGAGEMENT_LLM_HOURLY_BUDGET_USD"
     )
     engagement_llm_daily_budget_usd: float = Field(
         default=100.0, ge=0, validation_alias="ENGAGEMENT_LLM_DAILY_BUDGET_USD"
+    )
+    engagement_llm_default_price_usd_per_mtok: float = Field(
+        default=10.0,
+        ge=0,
+        allow_inf_nan=False,
+        validation_alias="ENGAGEMENT_LLM_DEFAULT_PRICE_USD_PER_MTOK",
+        description="Budget price (input and output tokens) of a model missing from PRICES.",
+    )
+    engagement_max_present_per_session: int = Field(
+        default=20_000, ge=1, validation_alias="ENGAGEMENT_MAX_PRESENT_PER_SESSION"
+    )
+    engagement_presence_idle_seconds: float = Field(
+        default=3600.0, gt=0, validation_alias="ENGAGEMENT_PRESENCE_IDLE_SECONDS"
+    )
+    engagement_api_token: SecretStr | None = Field(
+        default=None,
+        validation_alias="ENGAGEMENT_API_TOKEN",
+        description="Shared secret for the organizer and signal sockets and PUT settings.",
     )
 
     # LangSmith (read by the langsmith client itself; mirrored here for /health/detailed)

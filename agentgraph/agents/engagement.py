@@ -13,13 +13,19 @@ Each run starts from one anomaly (`EngagementInput`) and pauses twice at most wi
   with `{"score": <session score then>}`.
 
 The decision needs no model (rule table + Thompson sampling); the model, when given,
-only writes content. An intervention is recorded before delivery, so a run resumed
-after a crash never delivers it twice (`agentgraph.engagement.ledger`).
+only writes content. An intervention is recorded before it enters the event history
+and before delivery, so a run resumed after a crash never delivers it twice nor
+blocks it with its own cooldown (`agentgraph.engagement.ledger`). The outcome answer
+may carry `before`, the session's level when the intervention was executed; the
+reward compares against it (else against the score at detection). Learning happens
+once per intervention, under `event_lock(event_id)` (default: an in-process lock).
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
@@ -37,6 +43,8 @@ from agentgraph.engagement.clock import Clock, SystemClock
 from agentgraph.engagement.content import ContentWriter
 from agentgraph.engagement.context import EngagementContext
 from agentgraph.engagement.event_settings import load_event_settings
+from agentgraph.engagement.notify import facts_of, mass_exit_notice_id, notify_organizer
+from agentgraph.engagement.ownership import CycleOwnership
 from agentgraph.engagement.publisher import LogPublisher, Publisher
 from agentgraph.engagement.score import audience_bucket, band
 from agentgraph.state import EngagementInput, EngagementState
@@ -53,18 +61,7 @@ def _store(runtime: Rt) -> BaseStore:
 
 def _facts(state: EngagementState, runtime: Rt) -> dict[str, Any]:
     """Aggregates only: what content writing and notifications may see."""
-    anomaly = state.anomaly
-    return {
-        "session_id": runtime.context.session_id,
-        "anomaly_type": anomaly.get("anomaly_type"),
-        "severity": anomaly.get("severity"),
-        "score": anomaly.get("score", state.score),
-        "baseline": anomaly.get("baseline"),
-        "exits": anomaly.get("details", {}).get("exits", 0),
-        "audience": state.snapshot.get("present"),
-        "chat_per_min": state.snapshot.get("chat_per_min"),
-        "poll_participation": state.snapshot.get("poll_participation"),
-    }
+    return facts_of(runtime.context.session_id, state.anomaly, state.snapshot, state.score)
 
 
 def build_engagement_graph(
@@ -75,6 +72,7 @@ def build_engagement_graph(
     clock: Clock | None = None,
     rng: random.Random | None = None,
     budget: LLMBudget | None = None,
+    event_lock: Callable[[str], AbstractAsyncContextManager[None]] | None = None,
 ) -> StateGraph[EngagementState, EngagementContext, EngagementInput, EngagementState]:
     """The conductor graph, uncompiled (see the module docstring)."""
     out: Publisher = publisher or LogPublisher()
@@ -83,7 +81,10 @@ def build_engagement_graph(
     spend = budget or LLMBudget(
         settings.engagement_llm_hourly_budget_usd, settings.engagement_llm_daily_budget_usd, time
     )
-    writer = ContentWriter(model, spend)
+    writer = ContentWriter(
+        model, spend, default_price_per_mtok=settings.engagement_llm_default_price_usd_per_mtok
+    )
+    lock_event = event_lock or CycleOwnership(None).event_lock
 
     async def perceive(
         state: EngagementState, runtime: Rt
@@ -115,8 +116,17 @@ def build_engagement_graph(
         now = time.now()
         cycle_id = f"{ctx.event_id}:{ctx.session_id}:{state.cycles}"
         anomaly_type = state.anomaly.get("anomaly_type", "sudden_drop")
-        if anomaly_type in policy.ALWAYS_NOTIFY:
-            await _notify_organizer(state, runtime, f"{cycle_id}:notify", now)
+        if anomaly_type in policy.ALWAYS_NOTIFY and not state.anomaly.get("notified"):
+            await notify_organizer(
+                store=store,
+                publisher=out,
+                writer=writer,
+                event_id=ctx.event_id,
+                facts=_facts(state, runtime),
+                notice_id=mass_exit_notice_id(ctx.event_id, ctx.session_id, state.anomaly),
+                now=now,
+                seed=state.cycles,
+            )
         history = await ledger.history(store, ctx.event_id)
         blocked: dict[str, str] = {}
         allowed: list[policy.InterventionType] = []
@@ -188,22 +198,6 @@ def build_engagement_graph(
         status = "skipped" if decision["action"] == "skip" else "decided"
         return Command(goto=goto, update={"decision": decision, "status": status})
 
-    async def _notify_organizer(
-        state: EngagementState, runtime: Rt, notice_id: str, now: float
-    ) -> None:
-        facts = _facts(state, runtime)
-        content, source = await writer.write("organizer_notification", facts, seed=state.cycles)
-        notice = {
-            "id": notice_id,
-            "session_id": runtime.context.session_id,
-            "intervention_type": "organizer_notification",
-            "content": content,
-            "source": source,
-            "executed_at": now,
-        }
-        await ledger.deliver_once(_store(runtime), out, runtime.context.event_id, notice)
-        m.INTERVENTIONS.labels("organizer_notification", source).inc()
-
     async def approval_gate(
         state: EngagementState, runtime: Rt
     ) -> Command[Literal["act", "__end__"]]:
@@ -268,14 +262,18 @@ def build_engagement_graph(
                 "approval": state.approval,
                 "executed_at": now,
             }
-            await ledger.append_history(
-                store, ctx.event_id, {"id": decision["id"], "type": kind, "at": now}, now
-            )
+            # The record first: a run cut after this point resumes past the limit
+            # checks instead of meeting its own history entry as a cooldown.
+            await ledger.record(store, ctx.event_id, intervention)
             m.INTERVENTIONS.labels(kind, source).inc()
         else:
-            intervention = {k: v for k, v in existing.items() if k != "delivered"}
+            intervention = {k: v for k, v in existing.items() if k not in ("delivered", "learned")}
+        at = float(intervention["executed_at"])
+        await ledger.append_history(
+            store, ctx.event_id, {"id": intervention["id"], "type": kind, "at": at}, time.now()
+        )
         delivered = await ledger.deliver_once(store, out, ctx.event_id, intervention)
-        record = {k: v for k, v in delivered.items() if k != "delivered"}
+        record = {k: v for k, v in delivered.items() if k not in ("delivered", "learned")}
         return Command(
             goto="measure_outcome", update={"intervention": record, "status": "executed"}
         )
@@ -292,11 +290,14 @@ def build_engagement_graph(
             }
         )
         after = float(answer.get("score", 0.0)) if isinstance(answer, dict) else float(answer)
-        delta = round(after - state.score, 1)
+        before = state.score
+        if isinstance(answer, dict) and isinstance(answer.get("before"), int | float):
+            before = float(answer["before"])
+        delta = round(after - before, 1)
         outcome = {
             "id": intervention.get("id"),
             "intervention_type": intervention.get("intervention_type"),
-            "score_before": state.score,
+            "score_before": before,
             "score_after": after,
             "delta": delta,
             "success": delta >= settings.engagement_success_delta,
@@ -306,10 +307,20 @@ def build_engagement_graph(
     async def learn(state: EngagementState, runtime: Rt) -> dict[str, Any]:
         outcome = dict(state.outcome or {})
         kind = outcome["intervention_type"]
-        posterior = await InterventionBandit(_store(runtime), draws).update(
-            runtime.context.event_id, state.context_key, kind, bool(outcome["success"])
-        )
-        m.record_outcome(kind, bool(outcome["success"]))
+        store, event_id = _store(runtime), runtime.context.event_id
+        bandit = InterventionBandit(store, draws)
+        async with lock_event(event_id):
+            # Checked and set under the event lock: another worker or a resumed run
+            # that reaches learn again for the same intervention adds nothing.
+            first = await ledger.mark_learned(store, event_id, str(outcome["id"]))
+            if first:
+                posterior = await bandit.update(
+                    event_id, state.context_key, kind, bool(outcome["success"])
+                )
+            else:
+                posterior = (await bandit.posteriors(event_id, state.context_key, [kind]))[kind]
+        if first:
+            m.record_outcome(kind, bool(outcome["success"]))
         outcome["posterior"] = {"alpha": posterior.alpha, "beta": posterior.beta}
         outcome["context"] = state.context_key
         await out.organizer(runtime.context.event_id, {"type": "outcome", **outcome})

@@ -4,13 +4,19 @@
 the clock's time; `tick()` scores every session with signals inside the idle
 horizon, runs its detector and returns one `SessionTick` per session (score,
 snapshot, anomalies). Sessions idle longer than `idle_seconds` are forgotten (their
-next signal starts a fresh warm-up). Only aggregates leave this object. Both calls
+next signal starts a fresh warm-up); `tick()` lists them in `evicted` so the service
+can forget its own per-session state. `current_level()` is the median of a session's
+last 3 scores (the detector's level, robust to one noisy tick). Presence per session
+is capped at `max_present` attendees and forgets attendees silent for
+`presence_idle_seconds` (see `SessionWindows`). Only aggregates leave this object. Both calls
 are synchronous and never await, so a tick over thousands of sessions cannot
 interleave with ingestion on the event loop.
 """
 
 from __future__ import annotations
 
+import statistics
+from collections import deque
 from dataclasses import dataclass, field
 
 from agentgraph.engagement import metrics as m
@@ -40,6 +46,7 @@ class _Session:
     detector: AnomalyDetector
     score: float = 0.0
     snapshot: SessionSnapshot | None = None
+    recent: deque[float] = field(default_factory=lambda: deque(maxlen=3))
 
 
 class SignalCollector:
@@ -52,11 +59,16 @@ class SignalCollector:
         window_seconds: float,
         idle_seconds: float,
         detector_config: DetectorConfig,
+        max_present: int = 20_000,
+        presence_idle_seconds: float = 3600.0,
     ) -> None:
         self.clock = clock
         self.window_seconds = window_seconds
         self.idle_seconds = idle_seconds
         self.detector_config = detector_config
+        self.max_present = max_present
+        self.presence_idle_seconds = presence_idle_seconds
+        self.evicted: list[SessionKey] = []
         self._sessions: dict[SessionKey, _Session] = {}
 
     def ingest(self, event_id: str, session_id: str, signals: list[Signal], source: str) -> None:
@@ -65,9 +77,12 @@ class SignalCollector:
         key = (event_id, session_id)
         session = self._sessions.get(key)
         if session is None:
-            session = _Session(
-                SessionWindows(self.window_seconds), AnomalyDetector(self.detector_config)
+            windows = SessionWindows(
+                self.window_seconds,
+                max_present=self.max_present,
+                presence_idle_seconds=self.presence_idle_seconds,
             )
+            session = _Session(windows, AnomalyDetector(self.detector_config))
             self._sessions[key] = session
         at = self.clock.now()
         for signal in signals:
@@ -78,15 +93,18 @@ class SignalCollector:
         """Score and check every active session now."""
         now = self.clock.now()
         results: list[SessionTick] = []
+        self.evicted = []
         for key, session in list(self._sessions.items()):
             last = session.windows.last_signal_at
             if last is None or now - last > self.idle_seconds:
                 del self._sessions[key]
+                self.evicted.append(key)
                 continue
             snapshot = session.windows.snapshot(now)
             score = engagement_score(snapshot)
             anomalies = session.detector.observe(score, snapshot, now)
             session.score, session.snapshot = score, snapshot
+            session.recent.append(score)
             for anomaly in anomalies:
                 m.ANOMALIES.labels(anomaly.type, anomaly.severity).inc()
             results.append(SessionTick(key[0], key[1], score, snapshot, anomalies))
@@ -95,6 +113,13 @@ class SignalCollector:
     def current_score(self, event_id: str, session_id: str) -> float | None:
         session = self._sessions.get((event_id, session_id))
         return None if session is None else session.score
+
+    def current_level(self, event_id: str, session_id: str) -> float | None:
+        """Median of the session's last 3 scores, None for an unknown session."""
+        session = self._sessions.get((event_id, session_id))
+        if session is None or not session.recent:
+            return None
+        return float(statistics.median(session.recent))
 
     def sessions(self) -> list[SessionKey]:
         return list(self._sessions)

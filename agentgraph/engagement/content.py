@@ -5,14 +5,20 @@ returns `(content, source)`, `source` being `"model"` or `"template"`. The model
 asked only when one is given, the LLM budget allows a call, and the kind is not an
 organizer notification; its answer must be the JSON the prompt asks for, else the
 template is used. Any model error falls back to the template too, so writing never
-fails. `facts` must hold aggregates only (the caller guarantees no identity or text).
+fails, and so does a model slower than `timeout_seconds`. Each call's cost is
+counted against the budget: from `PRICES`, or at `default_price_per_mtok` USD per
+million tokens (input plus output) for a model missing from the table, so a local
+or new model cannot spend without limit. `facts` must hold aggregates only (the
+caller guarantees no identity or text).
 Templates and prompt are read when the writer is built, never during a run.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -20,7 +26,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from agentgraph.engagement.budgets import LLMBudget
 from agentgraph.engagement.policy import InterventionType
-from agentgraph.models.pricing import estimate_cost_usd
+from agentgraph.models.pricing import estimate_cost_usd, price_for
 from agentgraph.prompts import load_table, load_text
 
 logger = logging.getLogger(__name__)
@@ -53,6 +59,20 @@ def _valid(kind: InterventionType, data: Any) -> bool:
     return isinstance(data.get("text"), str) and bool(data["text"].strip())
 
 
+def call_cost_usd(
+    model_name: str | None, usage: Mapping[str, Any] | None, default_price_per_mtok: float
+) -> float:
+    """Cost of one call for budget accounting; unpriced models at the default price."""
+    if price_for(model_name) is not None or not usage:
+        return estimate_cost_usd(model_name, usage)
+    tokens = 0
+    for field in ("input_tokens", "output_tokens"):
+        value = usage.get(field)
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+            tokens += int(value)
+    return tokens * default_price_per_mtok / 1_000_000
+
+
 class ContentWriter:
     """Writes the content of one intervention."""
 
@@ -63,12 +83,14 @@ class ContentWriter:
         templates: dict[str, list[Any]] | None = None,
         prompt: str | None = None,
         timeout_seconds: float = 20.0,
+        default_price_per_mtok: float = 10.0,
     ) -> None:
         self.model = model
         self.budget = budget
         self.templates = templates or load_table("engagement_templates.json")
         self.prompt = prompt or load_text("engagement.md")
         self.timeout_seconds = timeout_seconds
+        self.default_price_per_mtok = default_price_per_mtok
 
     def template(self, kind: InterventionType, facts: dict[str, Any], seed: int) -> Content:
         options = self.templates.get(kind) or ["{anomaly_type} in session {session_id}"]
@@ -81,14 +103,17 @@ class ContentWriter:
     ) -> tuple[Content, str]:
         if self.model is None or kind == "organizer_notification":
             return self.template(kind, facts, seed), "template"
-        if not self.budget.allows():
+        if not await self.budget.aallows():
             logger.info("Engagement LLM budget spent; using a template for %s", kind)
             return self.template(kind, facts, seed), "template"
         request = json.dumps({"intervention": kind, **facts}, sort_keys=True, default=str)
         try:
-            answer = await self.model.ainvoke(
-                [SystemMessage(self.prompt), HumanMessage(request)],
-                config={"tags": ["engagement"], "metadata": {"intervention": kind}},
+            answer = await asyncio.wait_for(
+                self.model.ainvoke(
+                    [SystemMessage(self.prompt), HumanMessage(request)],
+                    config={"tags": ["engagement"], "metadata": {"intervention": kind}},
+                ),
+                timeout=self.timeout_seconds,
             )
         except Exception as exc:
             logger.warning(
@@ -96,8 +121,9 @@ class ContentWriter:
             )
             return self.template(kind, facts, seed), "template"
         meta = answer.response_metadata or {}
-        self.budget.record(
-            estimate_cost_usd(meta.get("model_name"), getattr(answer, "usage_metadata", None))
+        usage = getattr(answer, "usage_metadata", None)
+        await self.budget.arecord(
+            call_cost_usd(meta.get("model_name"), usage, self.default_price_per_mtok)
         )
         if meta.get("fallback"):
             return self.template(kind, facts, seed), "template"

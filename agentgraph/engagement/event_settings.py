@@ -10,7 +10,7 @@ never configured gets `EventSettings.defaults(settings)` (from ENGAGEMENT_* env)
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
 from langgraph.store.base import BaseStore
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -27,14 +27,18 @@ def valid_id(value: str) -> bool:
     return bool(EVENT_ID_PATTERN.match(value))
 
 
+# Finite numbers only: a NaN cooldown or threshold compares false with everything,
+# so it would disable the limit checks and break serialisation of the settings.
+CooldownSeconds = Annotated[float, Field(ge=0, le=86_400, allow_inf_nan=False)]
+Threshold = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+
+
 def _check_cooldowns(value: dict[str, float] | None) -> dict[str, float] | None:
     if value is None:
         return None
-    for kind, seconds in value.items():
+    for kind in value:
         if kind not in INTERVENTION_TYPES:
             raise ValueError(f"unknown intervention type {kind!r}; expected {INTERVENTION_TYPES}")
-        if seconds < 0 or seconds > 86_400:
-            raise ValueError("cooldowns must be between 0 and 86400 seconds")
     return value
 
 
@@ -45,9 +49,9 @@ class EventSettings(BaseModel):
 
     agent_enabled: bool = True
     mode: AgentMode = "SEMI_AUTO"
-    auto_approve_threshold: float = Field(default=0.75, ge=0, le=1)
+    auto_approve_threshold: Threshold = 0.75
     max_interventions_per_hour: int = Field(default=3, ge=0, le=60)
-    cooldowns: dict[str, float] = Field(
+    cooldowns: dict[str, CooldownSeconds] = Field(
         default_factory=dict, description="Seconds between two interventions of a type."
     )
 
@@ -74,9 +78,9 @@ class EventSettingsUpdate(BaseModel):
 
     agent_enabled: bool | None = None
     mode: AgentMode | None = None
-    auto_approve_threshold: float | None = Field(default=None, ge=0, le=1)
+    auto_approve_threshold: Threshold | None = None
     max_interventions_per_hour: int | None = Field(default=None, ge=0, le=60)
-    cooldowns: dict[str, float] | None = None
+    cooldowns: dict[str, CooldownSeconds] | None = None
 
     @field_validator("cooldowns")
     @classmethod

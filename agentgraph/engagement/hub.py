@@ -3,7 +3,8 @@
 `subscribe(event_id)` returns a queue that receives every message `publish()`ed for
 that event from then on; `unsubscribe()` removes it. `publish()` never blocks or
 awaits: when an organizer falls 1,000 messages behind, its oldest message is dropped
-so a slow dashboard cannot hold up the conductor.
+so a slow dashboard cannot hold up the conductor. `offer(queue, message)` is the same
+drop-oldest put for one queue (the organizer route uses it for acks and errors).
 """
 
 from __future__ import annotations
@@ -34,8 +35,17 @@ class OrganizerHub:
     def has_subscribers(self, event_id: str) -> bool:
         return bool(self._queues.get(event_id))
 
+    def events(self) -> set[str]:
+        """Events with at least one connected organizer."""
+        return set(self._queues)
+
+    @staticmethod
+    def offer(queue: asyncio.Queue[dict[str, Any]], message: dict[str, Any]) -> None:
+        """Put without blocking, dropping the oldest message when the queue is full."""
+        if queue.full():
+            queue.get_nowait()
+        queue.put_nowait(message)
+
     def publish(self, event_id: str, message: dict[str, Any]) -> None:
         for queue in self._queues.get(event_id, ()):
-            if queue.full():
-                queue.get_nowait()
-            queue.put_nowait(message)
+            self.offer(queue, message)

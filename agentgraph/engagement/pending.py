@@ -3,7 +3,10 @@
 A `Pending` per session with an open conductor cycle lives under
 `("engagement", "pending")`, key `"{event_id}|{session_id}"`. `load_pending()` at
 start-up returns them all; the service saves one whenever a cycle starts, pauses or
-fails, and deletes it when the cycle ends.
+fails, and deletes it when the cycle ends. A `running` record made by answering a
+pause keeps that answer in `resume` (an organizer's verdict, an outcome score) so a
+process that dies right after resumes with it instead of asking again; an `outcome`
+record keeps the session's level at execution in `before` (the reward's baseline).
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ class Pending:
     due: float | None = None
     attempts: int = 0
     message: dict[str, Any] | None = None
+    resume: dict[str, Any] | None = None
+    before: float | None = None
 
 
 def _key(event_id: str, session_id: str) -> str:
@@ -43,4 +48,8 @@ async def delete_pending(store: BaseStore, key: tuple[str, str]) -> None:
 
 
 async def load_pending(store: BaseStore) -> list[Pending]:
-    return [Pending(**item.value) for item in await store.asearch(PENDING_NS, limit=10_000)]
+    fields = set(Pending.__dataclass_fields__)
+    return [
+        Pending(**{k: v for k, v in item.value.items() if k in fields})
+        for item in await store.asearch(PENDING_NS, limit=10_000)
+    ]

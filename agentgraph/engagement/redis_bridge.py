@@ -9,6 +9,9 @@ either the signal fields or `signals: [...]`, or a list of such objects.
 `publish_intervention(event_id, message)` publishes to
 `events:{event_id}:interventions` and returns False (logged, never raised) when
 Redis is unreachable. `connected` tells the health check how things stand.
+No payload can stop the bridge: undecodable data is handed on as None, and an
+exception from `on_message` is logged and counted as malformed; any other error
+while listening is treated like a lost connection (log, wait, reconnect).
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from typing import Any
 
 import redis.asyncio as redis
 from redis.exceptions import RedisError
+
+from agentgraph.engagement import metrics as m
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +49,7 @@ class RedisBridge:
         self.reconnects = 0
         # A name per bridge, so operators (and tests) can tell its connections apart.
         self.client_name = f"agentgraph-engagement-{os.getpid()}-{id(self):x}"
-        self._client = redis.Redis.from_url(
+        self.client = redis.Redis.from_url(
             url, socket_connect_timeout=2, socket_timeout=5, client_name=self.client_name
         )
         self._stopping = asyncio.Event()
@@ -55,8 +60,12 @@ class RedisBridge:
             try:
                 await self._listen()
                 delay = 0.2
-            except (RedisError, OSError) as exc:
-                if self.connected:
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if not isinstance(exc, RedisError | OSError):
+                    logger.exception("Redis signal feed failed; reconnecting")
+                elif self.connected:
                     logger.warning("Redis signal feed lost (%s); reconnecting", type(exc).__name__)
                 self.connected = False
                 self.reconnects += 1
@@ -65,7 +74,7 @@ class RedisBridge:
                 delay = min(delay * 2, 5.0)
 
     async def _listen(self) -> None:
-        pubsub = self._client.pubsub()
+        pubsub = self.client.pubsub()
         try:
             await pubsub.psubscribe(SIGNALS_PATTERN)
             self.connected = True
@@ -81,9 +90,13 @@ class RedisBridge:
                     continue
                 try:
                     payload = json.loads(message["data"])
-                except (ValueError, TypeError):
+                except (ValueError, TypeError, RecursionError):
                     payload = None
-                self.on_message(parts[1], payload)
+                try:
+                    self.on_message(parts[1], payload)
+                except Exception:
+                    logger.exception("Redis signal message could not be handled")
+                    m.MALFORMED.labels("redis").inc()
         finally:
             self.connected = False
             with contextlib.suppress(RedisError, OSError):
@@ -91,18 +104,18 @@ class RedisBridge:
 
     async def publish_intervention(self, event_id: str, message: dict[str, Any]) -> bool:
         try:
-            await self._client.publish(interventions_channel(event_id), json.dumps(message))
+            await self.client.publish(interventions_channel(event_id), json.dumps(message))
             return True
         except (RedisError, OSError) as exc:
             logger.warning("Could not publish an intervention to Redis (%s)", type(exc).__name__)
             return False
 
     async def ping(self) -> bool:
-        return bool(await self._client.ping())
+        return bool(await self.client.ping())
 
     def stop(self) -> None:
         self._stopping.set()
 
     async def aclose(self) -> None:
         self.stop()
-        await self._client.aclose()
+        await self.client.aclose()

@@ -11,12 +11,20 @@
   organizers, starts one graph cycle per session for its first anomaly when no cycle
   of that session is pending (registering the session with the agent), and resumes
   due approvals (timeout -> skip) and outcome measurements.
+- A mass exit notifies the event's organizers at once (organizer feed only), whether
+  or not a cycle of the session is pending; once per anomaly (ledger-deduplicated).
 - `resolve(event_id, approval_id, "approve"|"reject")` answers a pending approval;
-  False when the id is unknown or already settled.
+  False when the id is unknown or already settled. The verdict is saved with the
+  pending record before the run resumes, so a crash right after cannot lose it.
+- Several workers (with Redis) each see every session; a cycle is started or resumed
+  only by the worker holding the session's lease (`ownership.CycleOwnership`), and
+  learning is once per intervention. Per-session and per-event state of sessions
+  the collector evicts as idle is dropped.
+- `health()` raises when a background loop (tick, Redis bridge) has died.
 - A session's cycle state is checkpointed on `event:{event_id}:{session_id}` with
   durability `sync`; pending pauses are also kept in the store, so a restarted
   process resumes them. A run that fails (or was cut by a crash) resumes from its
-  last checkpoint after a backoff, at most `MAX_ATTEMPTS` times; meanwhile the
+  last checkpoint after a backoff, at most `cycles.MAX_ATTEMPTS` times; meanwhile the
   session's new anomalies are reported but start no cycle.
 """
 
@@ -34,31 +42,31 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.store.base import BaseStore
-from langgraph.types import Command
 
 from agentgraph.agents.engagement import build_engagement_graph
 from agentgraph.config import Settings
 from agentgraph.engagement import metrics as m
-from agentgraph.engagement.anomaly import Anomaly, DetectorConfig
-from agentgraph.engagement.budgets import LLMBudget
+from agentgraph.engagement.anomaly import DetectorConfig
+from agentgraph.engagement.budgets import LLMBudget, RedisSpend, SpendLedger, StoreSpend
 from agentgraph.engagement.clock import Clock, SystemClock
 from agentgraph.engagement.collector import SessionKey, SessionTick, SignalCollector
-from agentgraph.engagement.context import EngagementContext, thread_id
+from agentgraph.engagement.content import ContentWriter
+from agentgraph.engagement.cycles import CycleRunner
 from agentgraph.engagement.event_settings import (
     EventSettings,
     EventSettingsUpdate,
     load_event_settings,
     save_event_settings,
-    valid_id,
 )
 from agentgraph.engagement.hub import OrganizerHub
-from agentgraph.engagement.pending import Pending, delete_pending, load_pending, save_pending
+from agentgraph.engagement.notify import facts_of, mass_exit_notice_id, notify_organizer
+from agentgraph.engagement.ownership import CycleOwnership
+from agentgraph.engagement.pending import Pending, load_pending
 from agentgraph.engagement.redis_bridge import RedisBridge
-from agentgraph.engagement.signals import parse_frame, parse_items
+from agentgraph.engagement.signals import parse_frame, parse_redis_payload
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 3
 _PRIORITY = {"mass_exit": 0, "sudden_drop": 1, "sustained_low": 2, "gradual_decline": 3, "spike": 4}
 
 
@@ -98,19 +106,31 @@ class EngagementService:
         self.clock = clock or SystemClock()
         self.auto_tick = auto_tick
         self.hub = OrganizerHub()
+        self.redis = RedisBridge(settings.redis_url, self._on_redis) if settings.redis_url else None
+        spend: SpendLedger = StoreSpend(store)
+        if self.redis is not None:
+            spend = RedisSpend(self.redis.client)
         self.budget = LLMBudget(
             settings.engagement_llm_hourly_budget_usd,
             settings.engagement_llm_daily_budget_usd,
             self.clock,
+            ledger=spend,
         )
-        self.redis = RedisBridge(settings.redis_url, self._on_redis) if settings.redis_url else None
+        # A lease outlives several missed renewals (one per tick) before it passes on.
+        self.ownership = CycleOwnership(
+            None if self.redis is None else self.redis.client,
+            lease_seconds=max(30.0, 6 * settings.engagement_tick_seconds),
+        )
+        self.publisher = _Publisher(self)
+        self.notices = ContentWriter(None, self.budget)
         self.graph = build_engagement_graph(
             settings=settings,
-            publisher=_Publisher(self),
+            publisher=self.publisher,
             model=model,
             clock=self.clock,
             rng=rng,
             budget=self.budget,
+            event_lock=self.ownership.event_lock,
         ).compile(checkpointer=checkpointer, store=store, name="engagement")
         self.collector = SignalCollector(
             clock=self.clock,
@@ -120,13 +140,27 @@ class EngagementService:
                 warmup_ticks=max(settings.engagement_warmup_ticks, _window_ticks(settings) + 4),
                 cooldown_seconds=settings.engagement_anomaly_cooldown_seconds,
             ),
+            max_present=settings.engagement_max_present_per_session,
+            presence_idle_seconds=settings.engagement_presence_idle_seconds,
         )
-        self.pending: dict[SessionKey, Pending] = {}
         self.registered: set[SessionKey] = set()
         self._modes: dict[str, str] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loops: list[asyncio.Task[None]] = []
+        self.cycles = CycleRunner(
+            graph=self.graph,
+            store=store,
+            clock=self.clock,
+            hub=self.hub,
+            collector=self.collector,
+            ownership=self.ownership,
+            retry_seconds=settings.engagement_tick_seconds,
+            track=self._track,
+        )
+        # The open cycles by session (shared with the runner; read by tests and gauges).
+        self.pending: dict[SessionKey, Pending] = self.cycles.pending
+        self.resolve = self.cycles.resolve
+        self.pending_requests = self.cycles.pending_requests
 
     async def start(self) -> None:
         for pending in await load_pending(self.store):
@@ -134,11 +168,11 @@ class EngagementService:
             self.pending[key] = pending
             self.registered.add(key)
             if pending.kind == "running":
-                self._spawn(key, None)
+                await self.cycles.recover(pending)
         if self.auto_tick:
-            self._loops.append(asyncio.create_task(self._tick_loop()))
+            self._loops.append(asyncio.create_task(self._tick_loop(), name="engagement-tick"))
         if self.redis is not None:
-            self._loops.append(asyncio.create_task(self.redis.run()))
+            self._loops.append(asyncio.create_task(self.redis.run(), name="engagement-redis"))
         for limit, period in ((self.budget.hourly_limit, "hour"), (self.budget.daily_limit, "day")):
             m.LLM_LIMIT.labels(period).set(limit)
 
@@ -152,8 +186,21 @@ class EngagementService:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        for key in list(self.ownership.held):
+            await self.ownership.release(key)
         if self.redis is not None:
             await self.redis.aclose()
+
+    def health(self) -> str:
+        """A one-line status; raises RuntimeError when a background loop has died."""
+        for task in self._loops:
+            if task.done():
+                raise RuntimeError(f"{task.get_name()} loop stopped")
+        sessions = len(self.collector.sessions())
+        if self.redis is None:
+            return f"{sessions} active sessions, in-process signals"
+        feed = "connected" if self.redis.connected else "reconnecting"
+        return f"{sessions} active sessions, Redis signal feed {feed}"
 
     async def drain(self, within: float = 10.0) -> None:
         """Wait up to `within` seconds for the graph runs in flight (tests use this)."""
@@ -171,19 +218,16 @@ class EngagementService:
         return problems
 
     def _on_redis(self, event_id: str, payload: Any) -> None:
-        items = payload if isinstance(payload, list) else [payload]
-        for item in items:
-            session_id = item.get("session_id") if isinstance(item, dict) else None
-            if not (isinstance(session_id, str) and valid_id(session_id) and valid_id(event_id)):
-                m.MALFORMED.labels("redis").inc()
-                continue
-            body = item.get("signals", item)
-            if isinstance(body, dict):
-                body = {k: v for k, v in body.items() if k != "session_id"}
-            signals, problems = parse_items(body)
-            if problems:
-                m.MALFORMED.labels("redis").inc()
-            self.collector.ingest(event_id, session_id, signals, "redis")
+        """One Redis message; whatever it holds, the bridge carries on."""
+        try:
+            batches, malformed = parse_redis_payload(event_id, payload)
+            for session_id, signals in batches:
+                self.collector.ingest(event_id, session_id, signals, "redis")
+        except Exception:
+            logger.exception("Unreadable Redis signal payload for event %r", event_id[:64])
+            malformed = 1
+        if malformed:
+            m.MALFORMED.labels("redis").inc(malformed)
 
     async def _tick_loop(self) -> None:
         interval = self.settings.engagement_tick_seconds
@@ -199,11 +243,30 @@ class EngagementService:
         started = wall.perf_counter()
         results = self.collector.tick()
         m.TICK_SECONDS.observe(wall.perf_counter() - started)
+        self._forget()
+        await self.ownership.renew()
         for result in results:
             self._report(result)
-        self._resume_due()
+        self.cycles.resume_due()
         self._update_gauges(results)
         return results
+
+    def _forget(self) -> None:
+        """Drop what this process keeps about idle sessions (no signals, no open
+        cycle) and idle events (no such session, no organizer connected)."""
+        live = set(self.collector.sessions()) | set(self.pending)
+        for key in (self.registered | self.ownership.held) - live:
+            self.registered.discard(key)
+            if key in self.ownership.held:
+                self.ownership.held.discard(key)
+                self._track(asyncio.create_task(self.ownership.release(key)))
+        active = {e for e, _ in self.collector.sessions()} | {e for e, _ in self.pending}
+        active |= self.hub.events()
+        for event_id in list(self._modes):
+            if event_id not in active:
+                del self._modes[event_id]
+        self.ownership.prune(active)
+        self.cycles.prune_locks(active)
 
     def _report(self, result: SessionTick) -> None:
         key = (result.event_id, result.session_id)
@@ -220,137 +283,72 @@ class EngagementService:
             )
         if not result.anomalies:
             return
-        first_time = key not in self.registered
         for anomaly in result.anomalies:
             self.hub.publish(
                 result.event_id,
                 {"type": "anomaly", "session_id": result.session_id, **anomaly.as_dict()},
             )
-        if key in self.pending:
-            return
-        self.registered.add(key)
-        if first_time:
-            logger.info("Session %s/%s registered with the conductor", *key)
-        chosen = min(result.anomalies, key=lambda a: _PRIORITY[a.type])
-        self._start_cycle(key, chosen, result)
+        self._track(asyncio.create_task(self._act_on(key, result)))
 
-    def _start_cycle(self, key: SessionKey, anomaly: Anomaly, result: SessionTick) -> None:
-        payload = {
-            "anomaly": anomaly.as_dict(),
+    async def _act_on(self, key: SessionKey, result: SessionTick) -> None:
+        """Notify mass exits and start a cycle, if this worker owns the session."""
+        if not await self.ownership.claim(key):
+            return
+        chosen = min(result.anomalies, key=lambda a: _PRIORITY[a.type])
+        payload: dict[str, Any] = {
+            "anomaly": chosen.as_dict(),
             "snapshot": result.snapshot.as_dict(),
             "score": result.score,
         }
-        self.pending[key] = Pending(key[0], key[1], "running")
-        self._spawn(key, payload)
+        exits = [a for a in result.anomalies if a.type == "mass_exit"]
+        for anomaly in exits:
+            try:
+                await self._notify_exit(key, anomaly.as_dict(), payload)
+            except Exception:
+                logger.exception("Mass-exit notification of %s/%s failed", *key)
+                continue
+            if anomaly is chosen:
+                payload["anomaly"] = {**payload["anomaly"], "notified": True}
+        if key in self.pending:
+            return
+        if key not in self.registered:
+            self.registered.add(key)
+            logger.info("Session %s/%s registered with the conductor", *key)
+        self.cycles.start(key, payload)
 
-    def _spawn(self, key: SessionKey, payload: Any) -> None:
-        task = asyncio.create_task(self._run(key, payload))
+    async def _notify_exit(
+        self, key: SessionKey, anomaly: dict[str, Any], payload: dict[str, Any]
+    ) -> None:
+        # Outside the graph, its gate and its cap: a mass exit is news even while
+        # the session's cycle waits for an approval or an outcome.
+        await notify_organizer(
+            store=self.store,
+            publisher=self.publisher,
+            writer=self.notices,
+            event_id=key[0],
+            facts=facts_of(key[1], anomaly, payload["snapshot"], payload["score"]),
+            notice_id=mass_exit_notice_id(key[0], key[1], anomaly),
+            now=self.clock.now(),
+        )
+
+    def _track(self, task: asyncio.Task[Any]) -> None:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _run(self, key: SessionKey, payload: Any) -> None:
-        event_id, session_id = key
-        config: Any = {"configurable": {"thread_id": thread_id(event_id, session_id)}}
-        context = EngagementContext(event_id=event_id, session_id=session_id)
-        previous = self.pending.get(key)
-        attempts = previous.attempts + 1 if previous and previous.kind == "running" else 1
-        running = Pending(event_id, session_id, "running", attempts=attempts)
-        self.pending[key] = running
-        await self._persist(running)
-        lock = self._locks.setdefault(event_id, asyncio.Lock())
-        try:
-            async with lock:
-                result = await self.graph.ainvoke(
-                    payload, config, context=context, durability="sync"
-                )
-        except Exception:
-            logger.exception("Engagement cycle of %s/%s failed (attempt %d)", *key, attempts)
-            if attempts >= MAX_ATTEMPTS:
-                await self._clear(key)
-                return
-            # Resume from the last checkpoint later, backing off per attempt.
-            delay = self.settings.engagement_tick_seconds * 2**attempts
-            retry = Pending(
-                event_id, session_id, "retry", due=self.clock.now() + delay, attempts=attempts
-            )
-            self.pending[key] = retry
-            await self._persist(retry)
-            return
-        interrupts = result.get("__interrupt__") or []
-        if not interrupts:
-            await self._clear(key)
-            return
-        value = interrupts[0].value
-        if value.get("kind") == "approval":
-            request = {
-                "type": "approval_request",
-                **{k: v for k, v in value.items() if k != "kind"},
-            }
-            pending = Pending(
-                event_id, session_id, "approval", value["id"], value["deadline"], message=request
-            )
-            self.hub.publish(event_id, request)
-        else:
-            pending = Pending(event_id, session_id, "outcome", value["id"], value["due"])
-        self.pending[key] = pending
-        await self._persist(pending)
-
-    async def _persist(self, pending: Pending) -> None:
-        await save_pending(self.store, pending)
-
-    async def _clear(self, key: SessionKey) -> None:
-        self.pending.pop(key, None)
-        await delete_pending(self.store, key)
-
-    def _resume_due(self) -> None:
-        now = self.clock.now()
-        for key, pending in list(self.pending.items()):
-            if pending.due is None or now < pending.due:
-                continue
-            if pending.kind == "approval":
-                self._resume(key, {"decision": "timeout"})
-            elif pending.kind == "outcome":
-                score = self.collector.current_score(*key)
-                self._resume(key, {"score": 0.0 if score is None else score})
-            elif pending.kind == "retry":
-                self.pending[key] = Pending(key[0], key[1], "running", attempts=pending.attempts)
-                self._spawn(key, None)
-
-    def _resume(self, key: SessionKey, answer: dict[str, Any]) -> None:
-        self.pending[key] = Pending(key[0], key[1], "running")
-        self._spawn(key, Command(resume=answer))
-
-    async def resolve(self, event_id: str, approval_id: str, verdict: str) -> bool:
-        """Answer a pending approval request; False if unknown, expired or settled."""
-        if verdict not in ("approve", "reject"):
-            return False
-        for key, pending in list(self.pending.items()):
-            if key[0] == event_id and pending.kind == "approval" and pending.id == approval_id:
-                if pending.due is not None and self.clock.now() >= pending.due:
-                    return False
-                self._resume(key, {"decision": verdict})
-                return True
-        return False
-
-    def pending_requests(self, event_id: str) -> list[dict[str, Any]]:
-        """Approval requests still open for an event (sent to organizers on connect)."""
-        return [
-            p.message
-            for key, p in self.pending.items()
-            if key[0] == event_id and p.kind == "approval" and p.message
-        ]
-
     async def event_settings(self, event_id: str) -> EventSettings:
-        current = await load_event_settings(self.store, event_id, self.settings)
-        self._modes[event_id] = current.mode
-        return current
+        return await load_event_settings(self.store, event_id, self.settings)
 
     async def update_event_settings(
         self, event_id: str, update: EventSettingsUpdate
     ) -> EventSettings:
         saved = await save_event_settings(self.store, event_id, update, self.settings)
-        self._modes[event_id] = saved.mode
+        if event_id in self._modes:
+            self._modes[event_id] = saved.mode
         return saved
+
+    async def _refresh_mode(self, event_id: str) -> None:
+        current = await load_event_settings(self.store, event_id, self.settings)
+        self._modes[event_id] = current.mode
 
     def _update_gauges(self, results: list[SessionTick]) -> None:
         m.ACTIVE_SESSIONS.set(len(results))
@@ -360,9 +358,7 @@ class EngagementService:
             if mode is None:
                 # First sight of the event in this process: read its settings once.
                 mode = self._modes[result.event_id] = self.settings.engagement_default_mode
-                task = asyncio.create_task(self.event_settings(result.event_id))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                self._track(asyncio.create_task(self._refresh_mode(result.event_id)))
             counts[mode] = counts.get(mode, 0) + 1
         for mode, count in counts.items():
             m.SESSIONS_BY_MODE.labels(mode).set(count)

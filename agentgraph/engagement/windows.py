@@ -4,8 +4,11 @@
 server's receipt time from the injected clock, so client clock skew cannot distort
 rates) and `snapshot(now)` returns a `SessionSnapshot`: counts and rates only. The
 attendee keys stay inside this object; a snapshot holds no identity and no text.
-Memory per session is bounded by the attendees seen plus the signals inside one
-window.
+Memory per session is bounded: at most `max_present` attendees are tracked as
+present (past the cap a new attendee replaces the one silent the longest), an
+attendee with no signal for `presence_idle_seconds` no longer counts as present
+(clients resend `join` as a heartbeat for silent viewers), and only the signals
+inside one window are kept.
 """
 
 from __future__ import annotations
@@ -54,17 +57,26 @@ def _prune(times: deque[float], cutoff: float) -> None:
 class SessionWindows:
     """Per-session sliding windows; not thread-safe (one event loop owns it)."""
 
-    def __init__(self, window_seconds: float) -> None:
+    def __init__(
+        self,
+        window_seconds: float,
+        *,
+        max_present: int = 20_000,
+        presence_idle_seconds: float = 3600.0,
+    ) -> None:
         if window_seconds <= 0:
             raise ValueError("window_seconds must be > 0")
         self.window = float(window_seconds)
+        self.max_present = max_present
+        self.presence_idle = float(presence_idle_seconds)
         self._chats: deque[float] = deque()
         self._reactions: deque[float] = deque()
         self._leaves: deque[float] = deque()
         self._joins: deque[float] = deque()
         self._last_active: dict[str, float] = {}
         self._last_vote: dict[str, float] = {}
-        self._present: set[str] = set()
+        # Attendee -> last signal time, oldest first (re-inserted on every signal).
+        self._present: dict[str, float] = {}
         self._poll_opened_at: float | None = None
         self.last_signal_at: float | None = None
         self.signals_total = 0
@@ -79,10 +91,10 @@ class SessionWindows:
             return
         if kind == "leave":
             self._leaves.append(at)
-            self._present.discard(user)
+            self._present.pop(user, None)
             self._last_active.pop(user, None)
             return
-        self._present.add(user)
+        self._seen(user, at)
         if kind == "join":
             self._joins.append(at)
             return
@@ -93,6 +105,18 @@ class SessionWindows:
             self._reactions.append(at)
         else:
             self._last_vote[user] = at
+
+    def _seen(self, user: str, at: float) -> None:
+        if self._present.pop(user, None) is None and len(self._present) >= self.max_present:
+            oldest = next(iter(self._present))
+            del self._present[oldest]
+            self._last_active.pop(oldest, None)
+            self._last_vote.pop(oldest, None)
+        self._present[user] = at
+
+    @property
+    def present_count(self) -> int:
+        return len(self._present)
 
     def snapshot(self, now: float) -> SessionSnapshot:
         """Aggregates for the window ending at `now`; drops state older than the window."""
@@ -105,6 +129,12 @@ class SessionWindows:
         stale = [u for u, t in self._last_vote.items() if t < cutoff]
         for user in stale:
             del self._last_vote[user]
+        idle_cutoff = now - self.presence_idle
+        while self._present:
+            user, seen = next(iter(self._present.items()))
+            if seen >= idle_cutoff:
+                break
+            del self._present[user]
         per_min = 60.0 / self.window
         present = len(self._present)
         voters = len(self._last_vote)

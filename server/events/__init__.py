@@ -37,11 +37,7 @@ async def open_conductor(
         app.state.engagement = service
 
         async def check() -> str:
-            sessions = len(service.collector.sessions())
-            if service.redis is None:
-                return f"{sessions} active sessions, in-process signals"
-            feed = "connected" if service.redis.connected else "reconnecting"
-            return f"{sessions} active sessions, Redis signal feed {feed}"
+            return service.health()
 
         app.state.health_checks["engagement"] = check
         yield service

@@ -8,7 +8,10 @@ requests still open are sent again right after connecting.
 Organizer -> server: `{"type": "approve" | "reject", "id": "<approval id>"}`,
 answered with `{"type": "ack", "id", "accepted": bool}` (False when the id is
 unknown, expired or already settled). Anything else gets an `error` frame; the
-socket stays open.
+socket stays open. Acks and errors go through the same bounded drop-oldest queue as
+the feed, so a slow organizer never closes its own socket. With
+`ENGAGEMENT_API_TOKEN` set, the socket needs it (`?token=` or `Authorization:
+Bearer`); without it the socket is closed with 1008.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from agentgraph.engagement.event_settings import valid_id
 from agentgraph.engagement.service import EngagementService
+from server.events.deps import refuse_unauthorized
 
 router = APIRouter()
 
@@ -35,11 +39,13 @@ async def organizer(websocket: WebSocket, event_id: str) -> None:
     if not valid_id(event_id):
         await websocket.close(code=1008, reason="invalid event id")
         return
+    if await refuse_unauthorized(websocket):
+        return
     service: EngagementService = websocket.app.state.engagement
     await websocket.accept()
     queue = service.hub.subscribe(event_id)
     for request in service.pending_requests(event_id):
-        queue.put_nowait(request)
+        service.hub.offer(queue, request)
     sender = asyncio.create_task(_forward(websocket, queue))
     try:
         while True:
@@ -53,15 +59,16 @@ async def organizer(websocket: WebSocket, event_id: str) -> None:
             kind = body.get("type") if isinstance(body, dict) else None
             approval_id = body.get("id") if isinstance(body, dict) else None
             if kind not in ("approve", "reject") or not isinstance(approval_id, str):
-                queue.put_nowait(
+                service.hub.offer(
+                    queue,
                     {
                         "type": "error",
                         "errors": ['expected {"type": "approve"|"reject", "id": ...}'],
-                    }
+                    },
                 )
                 continue
             accepted = await service.resolve(event_id, approval_id, kind)
-            queue.put_nowait({"type": "ack", "id": approval_id, "accepted": accepted})
+            service.hub.offer(queue, {"type": "ack", "id": approval_id, "accepted": accepted})
     except WebSocketDisconnect:
         return
     finally:

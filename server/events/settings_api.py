@@ -2,17 +2,54 @@
 
 PUT is a partial update (fields not sent keep their value) validated by pydantic:
 an unknown field, an unknown mode or intervention type, or an out-of-range number
-answers 422 and changes nothing. Both answer the full settings after the call.
+answers 422 and changes nothing. Both answer the full settings after the call. PUT
+requires the `ENGAGEMENT_API_TOKEN` when one is set (401 otherwise).
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import math
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 
 from agentgraph.engagement.event_settings import EventSettings, EventSettingsUpdate
-from server.events.deps import EngagementDep, EventId
+from server.events.deps import EngagementDep, EventId, TokenDep
 
-router = APIRouter()
+
+def _finite(value: Any) -> Any:
+    """A JSON-safe copy: NaN and infinities (echoed back as `input`) become strings."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+class _FiniteErrorsRoute(APIRoute):
+    """422 answers that stay valid JSON when the rejected body held NaN or Infinity."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                return JSONResponse({"detail": _finite(list(exc.errors()))}, status_code=422)
+
+        return route
+
+
+router = APIRouter(route_class=_FiniteErrorsRoute)
 
 
 @router.get("/v1/events/{event_id}/settings", response_model=EventSettings)
@@ -20,7 +57,7 @@ async def get_event_settings(event_id: EventId, service: EngagementDep) -> Event
     return await service.event_settings(event_id)
 
 
-@router.put("/v1/events/{event_id}/settings", response_model=EventSettings)
+@router.put("/v1/events/{event_id}/settings", response_model=EventSettings, dependencies=[TokenDep])
 async def put_event_settings(
     event_id: EventId, update: EventSettingsUpdate, service: EngagementDep
 ) -> EventSettings:

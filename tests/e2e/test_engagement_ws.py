@@ -10,7 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import InvalidStatus
 
 from agentgraph.config import Settings
 from server.app import create_app
@@ -178,3 +180,80 @@ async def test_settings_api_validates_and_persists(sqlite_settings: Settings) ->
         assert again["mode"] == "AUTO" and again["agent_enabled"] is False
         assert again["cooldowns"]["poll"] == 30 and again["cooldowns"]["quiz"] == 300
         assert (await http.get("/v1/events/bad.id/settings")).status_code == 422
+
+
+async def test_api_token_guards_the_sockets_and_settings_updates(sqlite_settings: Settings) -> None:
+    settings = fast_settings(sqlite_settings, ENGAGEMENT_API_TOKEN=SecretStr("s3cret"))
+    async with live_server(create_app(settings)) as base:
+        ws_base = base.replace("http://", "ws://")
+        for path in ("/v1/events/ev-auth/organizer", "/v1/events/ev-auth/sessions/s1/signals"):
+            for suffix in ("", "?token=wrong"):
+                with pytest.raises(InvalidStatus) as refused:
+                    async with connect(ws_base + path + suffix):
+                        pass
+                assert refused.value.response.status_code == 403
+            async with connect(ws_base + path + "?token=s3cret") as ws:
+                await ws.send('{"type": "nope"}')
+                assert json.loads(await asyncio.wait_for(ws.recv(), 2))["type"] == "error"
+            headers = {"Authorization": "Bearer s3cret"}
+            async with connect(ws_base + path, additional_headers=headers) as ws:
+                await ws.send('{"type": "nope"}')
+                assert json.loads(await asyncio.wait_for(ws.recv(), 2))["type"] == "error"
+        async with httpx.AsyncClient(base_url=base) as http:
+            url = "/v1/events/ev-auth/settings"
+            assert (await http.put(url, json={"mode": "AUTO"})).status_code == 401
+            wrong = {"Authorization": "Bearer nope"}
+            assert (await http.put(url, json={"mode": "AUTO"}, headers=wrong)).status_code == 401
+            assert (await http.get(url)).json()["mode"] == "SEMI_AUTO"
+            ok = await http.put(url + "?token=s3cret", json={"mode": "AUTO"})
+            assert ok.status_code == 200
+            right = {"Authorization": "Bearer s3cret"}
+            ok = await http.put(url, json={"mode": "MANUAL"}, headers=right)
+            assert ok.status_code == 200 and ok.json()["mode"] == "MANUAL"
+
+
+async def test_nan_settings_are_refused_and_the_event_keeps_working(
+    sqlite_settings: Settings,
+) -> None:
+    async with (
+        live_server(create_app(fast_settings(sqlite_settings))) as base,
+        httpx.AsyncClient(base_url=base) as http,
+    ):
+        url = "/v1/events/ev-nan/settings"
+        for body in (
+            '{"cooldowns": {"poll": NaN}}',
+            '{"cooldowns": {"quiz": Infinity}}',
+            '{"auto_approve_threshold": NaN}',
+        ):
+            response = await http.put(
+                url, content=body, headers={"content-type": "application/json"}
+            )
+            assert response.status_code == 422, body
+            assert response.json()["detail"]
+        got = await http.get(url)
+        assert got.status_code == 200 and got.json()["cooldowns"]["poll"] == 300
+
+
+async def test_a_slow_organizer_keeps_its_socket(
+    sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from server.events import organizer as route
+
+    released = asyncio.Event()
+    real_forward = route._forward
+
+    async def slow_forward(websocket: Any, queue: Any) -> None:
+        await released.wait()
+        await real_forward(websocket, queue)
+
+    monkeypatch.setattr(route, "_forward", slow_forward)
+    async with live_server(create_app(fast_settings(sqlite_settings))) as base:
+        url = base.replace("http://", "ws://") + "/v1/events/ev-slow/organizer"
+        async with connect(url, max_queue=None) as ws:
+            for _ in range(1200):
+                await ws.send('{"type": "approve"}')
+            await ws.send('{"type": "approve", "id": "last"}')
+            await asyncio.sleep(0.3)
+            released.set()
+            ack = await next_of(ws, "ack")
+            assert ack == {"type": "ack", "id": "last", "accepted": False}

@@ -15,12 +15,16 @@ import pytest
 import redis.asyncio as redis
 
 from agentgraph.config import Settings
+from agentgraph.engagement.bandit import namespace
+from agentgraph.engagement.budgets import LLMBudget, RedisSpend
 from agentgraph.engagement.clock import ManualClock
 from agentgraph.engagement.event_settings import EventSettingsUpdate
+from agentgraph.engagement.ownership import CycleOwnership, lease_key
 from agentgraph.engagement.service import EngagementService, open_engagement
 from agentgraph.engagement.simulation import HIGH, LOW, AudienceSimulator
 from agentgraph.persistence import open_persistence
 from tests.conftest import REDIS_URL
+from tests.integration.test_engagement_service import feed_of, set_confidence
 from tests.support.live_server import free_port
 
 pytestmark = pytest.mark.redis
@@ -169,3 +173,122 @@ async def test_subscriber_reconnects_after_losing_its_connection(
             channel, json.dumps({"session_id": "s1", "type": "chat", "user": "b"})
         )
         await wait_for(lambda: signals_seen(service, event_id, "s1") == 2)
+
+
+async def test_poison_payloads_never_stop_the_redis_bridge(
+    sqlite_settings: Settings, redis_client: redis.Redis
+) -> None:
+    event_id = f"ev-poison-{uuid.uuid4().hex[:8]}"
+    settings = sqlite_settings.model_copy(update={"redis_url": REDIS_URL})
+    async with (
+        open_persistence(settings) as persistence,
+        open_engagement(
+            settings,
+            store=persistence.store,
+            checkpointer=persistence.checkpointer,
+            clock=ManualClock(),
+            auto_tick=False,
+        ) as service,
+    ):
+        bridge = service.redis
+        assert bridge is not None
+        await wait_for(lambda: bridge.connected)
+        channel = f"events:{event_id}:signals"
+        for poison in (
+            json.dumps({"session_id": "s1", "type": {}}),
+            json.dumps([{"session_id": "s1", "type": ["chat"], "user": "u"}]),
+            "[" * 100_000,
+            json.dumps({"session_id": "s1", "signals": {"type": [], "user": "u"}}),
+        ):
+            await redis_client.publish(channel, poison)
+        await redis_client.publish(
+            channel, json.dumps({"session_id": "s1", "type": "chat", "user": "a"})
+        )
+        await wait_for(lambda: signals_seen(service, event_id, "s1") == 1)
+        assert bridge.connected and all(not task.done() for task in service._loops)
+        assert "Redis signal feed connected" in service.health()
+
+
+async def test_two_workers_give_each_session_one_conductor(
+    sqlite_settings: Settings, redis_client: redis.Redis
+) -> None:
+    event_id = f"ev-two-{uuid.uuid4().hex[:8]}"
+    settings = sqlite_settings.model_copy(update={"redis_url": REDIS_URL})
+    clock = ManualClock()
+    async with (
+        open_persistence(settings) as persistence,
+        open_engagement(
+            settings,
+            store=persistence.store,
+            checkpointer=persistence.checkpointer,
+            clock=clock,
+            rng=random.Random(1),
+            auto_tick=False,
+        ) as first,
+        open_engagement(
+            settings,
+            store=persistence.store,
+            checkpointer=persistence.checkpointer,
+            clock=clock,
+            rng=random.Random(2),
+            auto_tick=False,
+        ) as second,
+    ):
+        await first.update_event_settings(event_id, EventSettingsUpdate(mode="AUTO"))
+        await set_confidence(first.store, event_id, {"*": 0.9})
+        feeds = [feed_of(first, event_id)[1], feed_of(second, event_id)[1]]
+        sim = AudienceSimulator(50, seed=5)
+        joins = [s for _, s in sim.joins(0)]
+        for worker in (first, second):
+            # With Redis every worker receives every signal.
+            worker.collector.ingest(event_id, "s1", joins, "redis")
+        for rates, seconds in ((HIGH, 150), (LOW, 120), (HIGH, 90)):
+            for _ in range(int(seconds / 5)):
+                batch = [s for _, s in sim.step(clock.now(), 5.0, rates)]
+                for worker in (first, second):
+                    worker.collector.ingest(event_id, "s1", batch, "redis")
+                clock.advance(5.0)
+                await asyncio.gather(first.tick(), second.tick())
+                await first.drain()
+                await second.drain()
+        assert all(messages("anomaly") for messages in feeds)
+        decisions = [d for messages in feeds for d in messages("decision")]
+        executed = [i for messages in feeds for i in messages("intervention")]
+        outcomes = [o for messages in feeds for o in messages("outcome")]
+        assert executed and len({i["id"] for i in executed}) == len(executed)
+        assert len({d["id"] for d in decisions}) == len(decisions)
+        assert len(outcomes) == len(executed)
+        for outcome in outcomes:
+            item = await first.store.aget(namespace(event_id), outcome["context"])
+            assert item is not None
+            alpha, beta = item.value["arms"][outcome["intervention_type"]]
+            assert alpha + beta == pytest.approx(20_000 + 1)
+
+
+async def test_llm_spend_in_redis_is_shared_by_workers(redis_client: redis.Redis) -> None:
+    prefix = f"test:llm_spend:{uuid.uuid4().hex[:8]}"
+    clock = ManualClock()
+    one = LLMBudget(1.0, 100, clock, ledger=RedisSpend(redis_client, prefix))
+    other = LLMBudget(1.0, 100, clock, ledger=RedisSpend(redis_client, prefix))
+    await one.arecord(0.7)
+    assert await other.aallows()
+    await other.arecord(0.4)
+    assert not await one.aallows() and one.spent_hour == pytest.approx(1.1)
+    ttl = await redis_client.ttl(f"{prefix}:hour:{one._buckets()[0]}")
+    assert 0 < ttl <= 2 * 3600
+
+
+async def test_a_session_lease_has_one_holder_and_passes_on_when_released(
+    redis_client: redis.Redis,
+) -> None:
+    key = (f"ev-lease-{uuid.uuid4().hex[:8]}", "s1")
+    first, second = CycleOwnership(redis_client), CycleOwnership(redis_client)
+    assert await first.claim(key) and await first.claim(key)
+    assert not await second.claim(key)
+    await first.renew()
+    assert 0 < await redis_client.pttl(lease_key(key)) <= first.lease_ms
+    await first.release(key)
+    assert await second.claim(key)
+    await first.renew()
+    assert not await first.claim(key) and key not in first.held
+    await second.release(key)
