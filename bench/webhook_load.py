@@ -24,6 +24,7 @@ import asyncio
 import itertools
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -62,12 +63,27 @@ uvicorn.run(lambda: create_app(model=EchoChatModel()), factory=True, host="127.0
 """
 
 WORKER = """
-import asyncio, sys
+import sys, uvloop
 sys.path.insert(0, {repo!r})
 from agentgraph.config import load_settings
 from agentgraph.runtime.worker import serve_worker
 from tests.support.echo_model import EchoChatModel
-asyncio.run(serve_worker(load_settings(), model=EchoChatModel()))
+uvloop.run(serve_worker(load_settings(), model=EchoChatModel()))
+"""
+
+# uvicorn re-raises SIGTERM after its graceful shutdown, which would kill the process
+# before the profile is written; profiled runs swallow that re-raise.
+PROFILED = """
+import cProfile, signal
+signal.raise_signal = lambda sig: None
+import time
+profiler = cProfile.Profile(time.process_time)
+profiler.enable()
+try:
+    exec({script!r})
+finally:
+    profiler.disable()
+    profiler.dump_stats({out!r})
 """
 
 
@@ -121,22 +137,66 @@ def migrate(env: dict[str, str]) -> None:
 
 
 def spawn_servers(
-    env: dict[str, str], ports: list[int], workers: int, log_path: Path
+    env: dict[str, str],
+    ports: list[int],
+    workers: int,
+    log_path: Path,
+    profile_dir: Path | None = None,
 ) -> list[subprocess.Popen]:
-    """One server process per port, plus `workers` turn-only worker processes."""
+    """One server process per port, plus `workers` turn-only worker processes.
+
+    With `profile_dir`, each process runs under cProfile and writes `proc-N.prof`
+    there when it exits (SIGTERM shuts uvicorn and the worker down cleanly)."""
     scripts = [SERVER.format(repo=str(REPO), port=port) for port in ports]
     scripts += [WORKER.format(repo=str(REPO))] * workers
+    commands: list[list[str]] = []
+    for n, script in enumerate(scripts):
+        if profile_dir is None:
+            commands.append([sys.executable, "-c", script])
+            continue
+        out = profile_dir / f"proc-{n}.prof"
+        commands.append([sys.executable, "-c", PROFILED.format(script=script, out=str(out))])
     with log_path.open("wb") as log:
         return [
-            subprocess.Popen(
-                [sys.executable, "-c", script],
-                env=env,
-                cwd=REPO,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-            for script in scripts
+            subprocess.Popen(command, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+            for command in commands
         ]
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU a live process has used so far (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def service_cpu_seconds(names: tuple[str, ...] = ("postgres", "redis-server")) -> dict[int, float]:
+    """CPU used so far by every live Postgres and Redis process, by pid."""
+    seen: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            comm = (entry / "comm").read_text().strip()
+        except OSError:
+            continue
+        if comm in names:
+            seen[int(entry.name)] = process_cpu_seconds(int(entry.name))
+    return seen
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent busy since boot (everything on the machine)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def pct(values: list[float], q: float) -> float:
@@ -216,6 +276,9 @@ async def main() -> None:
     )
     parser.add_argument("--redeliver", type=float, default=0.05)
     parser.add_argument("--connections", type=int, default=256)
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="cProfile every server process into this dir"
+    )
     args = parser.parse_args()
 
     admin = os.environ.get(
@@ -259,7 +322,9 @@ async def main() -> None:
     # Schema first, once: several processes setting up a fresh database at the same time
     # can block each other (the store's CREATE INDEX CONCURRENTLY waits on the others).
     migrate(env)
-    servers = spawn_servers(env, ports, args.workers, log_path)
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
+    servers = spawn_servers(env, ports, args.workers, log_path, args.profile)
     try:
         async with httpx.AsyncClient(timeout=30) as probe:
             for p in ports:
@@ -281,6 +346,10 @@ async def main() -> None:
         acks: list[float] = []
         e2e: list[float] = []
         lost: list[str] = []
+        cpu_before = [process_cpu_seconds(s.pid) for s in servers]
+        own_before = own_cpu_seconds()
+        services_before = service_cpu_seconds()
+        busy_before = machine_busy_seconds()
         started = time.perf_counter()
         await asyncio.gather(
             *(
@@ -299,6 +368,12 @@ async def main() -> None:
             )
         )
         elapsed = time.perf_counter() - started
+        busy = machine_busy_seconds() - busy_before
+        own_cpu = own_cpu_seconds() - own_before
+        services_cpu = sum(
+            cpu - services_before.get(pid, 0.0) for pid, cpu in service_cpu_seconds().items()
+        )
+        server_cpu = sum(process_cpu_seconds(s.pid) for s in servers) - sum(cpu_before)
         await asyncio.sleep(1.0)  # late duplicates would land now
         server_acks = await server_ack_buckets(clients[0])
         for client in clients:
@@ -312,10 +387,10 @@ async def main() -> None:
         await sink_task
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
-        client = redis.Redis.from_url(redis_url)
-        keys = list(client.scan_iter(f"{prefix}:*"))
+        keys_client = redis.Redis.from_url(redis_url)
+        keys = list(keys_client.scan_iter(f"{prefix}:*"))
         if keys:
-            client.delete(*keys)
+            keys_client.delete(*keys)
 
     total = args.users * args.messages
     duplicates = sum(len(times) - 1 for times in sink.arrivals.values() if len(times) > 1)
@@ -333,6 +408,12 @@ async def main() -> None:
     print(f"| end-to-end p50 / p99 (ms) | {ms(e2e, 0.5)} / {ms(e2e, 0.99)} |")
     print(f"| mean end-to-end (ms) | {statistics.fmean(e2e) * 1000 if e2e else float('nan'):.1f} |")
     print(f"| server-side ack histogram (first server) | {server_acks} |")
+    per = 1000 / total
+    print(
+        "| CPU ms per message: server processes / load generator / Postgres+Redis "
+        f"/ whole machine | {server_cpu * per:.1f} / {own_cpu * per:.1f} / "
+        f"{services_cpu * per:.1f} / {busy * per:.1f} |"
+    )
     print(f"| duplicates | {duplicates} |")
     print(f"| order violations | {violations} |")
     print(f"| lost | {len(lost) + (total - sum(counts.values()) - len(lost))} |")

@@ -59,6 +59,9 @@ class RedisLocks:
         self._prefix = prefix
         self._ttl_ms = int(ttl_seconds * 1000)
         self._local = LocalLocks()
+        # EVALSHA: the scripts' text is sent once, not with every release and renewal.
+        self._release = redis.register_script(_RELEASE)
+        self._renew_script = redis.register_script(_RENEW)
 
     @asynccontextmanager
     async def hold(self, thread_id: str) -> AsyncIterator[None]:
@@ -76,9 +79,9 @@ class RedisLocks:
                 renewer.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await renewer
-                await self._redis.eval(_RELEASE, 1, key, token)
+                await self._release(keys=[key], args=[token])
 
     async def _renew(self, key: str, token: str) -> None:
         while True:
             await asyncio.sleep(self._ttl_ms / 3000)
-            await self._redis.eval(_RENEW, 1, key, token, self._ttl_ms)
+            await self._renew_script(keys=[key], args=[token, self._ttl_ms])

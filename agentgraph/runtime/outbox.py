@@ -2,12 +2,13 @@
 
 `Outbox.commit_turn` stores a turn's outgoing messages (keyed `{inbound_id}:{n}`,
 so committing the same turn twice stores nothing new) and marks the inbound
-messages answered, in one transaction. A crash after that commit loses nothing and
-repeats nothing: the turn is not run again, and the rows are still `pending` for
-whoever delivers next. `claim` moves a row to `sending` atomically, so two
-processes never both send it. The one unavoidable gap is a crash after Meta
-accepted a send but before `mark_sent`: `release_stale` then returns the row to
-`pending`, and that message may be sent a second time.
+messages answered, atomically (one transaction on SQLite, one statement on
+Postgres). A crash after that commit loses nothing and repeats nothing: the turn is
+not run again, and the rows are still `pending` for whoever delivers next. `claim`
+moves a row to `sending` atomically, so two processes never both send it. The one
+unavoidable gap is a crash after Meta accepted a send but before `mark_sent`:
+`release_stale` then returns the row to `pending`, and that message may be sent a
+second time.
 """
 
 from __future__ import annotations
@@ -76,6 +77,16 @@ class OutboxRow:
         }
 
 
+_INSERT_HEAD = (
+    "INSERT INTO wa_outbox (idempotency_key, thread_id, recipient, inbound_id, kind, payload, "
+    "status, attempts, next_attempt_at, created_at)"
+)
+_INSERT_ONE = (
+    f"{_INSERT_HEAD} VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?) "
+    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
+)
+
+
 class Outbox:
     """SQL repository of `wa_outbox` (and the inbox rows a turn answers)."""
 
@@ -99,25 +110,25 @@ class Outbox:
         now = time.time()
         key_base = inbound_ids[0]
         keys = [f"{key_base}:{n}" for n in range(len(messages))]
+        rows = [
+            [
+                key,
+                thread_id,
+                recipient,
+                key_base,
+                str(message.get("type", "text")),
+                json.dumps(message, ensure_ascii=False),
+                now + orphan_after_seconds,
+                now,
+            ]
+            for key, message in zip(keys, messages, strict=True)
+        ]
+        if self._db.engine == "postgres":
+            return await self._commit_postgres(keys, rows, inbound_ids, now)
         ids: list[int] = []
         async with self._db.transaction() as tx:
-            for key, message in zip(keys, messages, strict=True):
-                row_id = await tx.fetchval(
-                    "INSERT INTO wa_outbox (idempotency_key, thread_id, recipient, inbound_id, "
-                    "kind, payload, status, attempts, next_attempt_at, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?) "
-                    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
-                    [
-                        key,
-                        thread_id,
-                        recipient,
-                        key_base,
-                        str(message.get("type", "text")),
-                        json.dumps(message, ensure_ascii=False),
-                        now + orphan_after_seconds,
-                        now,
-                    ],
-                )
+            for key, params in zip(keys, rows, strict=True):
+                row_id = await tx.fetchval(_INSERT_ONE, params)
                 if row_id is None:
                     row_id = await tx.fetchval(
                         "SELECT id FROM wa_outbox WHERE idempotency_key = ?", [key]
@@ -130,6 +141,43 @@ class Outbox:
                 [now, *inbound_ids],
             )
         return ids
+
+    async def _commit_postgres(
+        self,
+        keys: list[str],
+        rows: list[list[Any]],
+        inbound_ids: Sequence[str],
+        now: float,
+    ) -> list[int]:
+        """`commit_turn` as one statement: a statement is atomic on its own, so the
+        replies and the inbox marks commit together without BEGIN/COMMIT round trips."""
+        marks = ", ".join("?" for _ in inbound_ids)
+        mark_done = (
+            "UPDATE wa_inbox SET status = 'done', processed_at = ? "
+            f"WHERE status = 'queued' AND message_id IN ({marks})"
+        )
+        if not rows:
+            await self._db.execute(mark_done, [now, *inbound_ids])
+            return []
+        values = ", ".join("(?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)" for _ in rows)
+        # Data-modifying WITH clauses always run to completion, read or not.
+        stored = await self._db.fetchall(
+            f"WITH done AS ({mark_done}), inserted AS ({_INSERT_HEAD} VALUES {values} "
+            "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, idempotency_key) "
+            "SELECT id, idempotency_key FROM inserted",
+            [now, *inbound_ids, *(value for row in rows for value in row)],
+        )
+        found = {r["idempotency_key"]: int(r["id"]) for r in stored}
+        missing = [key for key in keys if key not in found]
+        if missing:
+            # The same turn committed before (a crash after its commit): same rows.
+            again = await self._db.fetchall(
+                "SELECT id, idempotency_key FROM wa_outbox WHERE idempotency_key IN "
+                f"({', '.join('?' for _ in missing)})",
+                missing,
+            )
+            found.update({r["idempotency_key"]: int(r["id"]) for r in again})
+        return [found[key] for key in keys]
 
     async def claim(self, row_id: int) -> OutboxRow | None:
         """Take a pending row for sending; None when it is not pending any more."""

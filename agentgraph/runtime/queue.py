@@ -75,6 +75,13 @@ def consumer_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
+# XACK then XDEL of one entry, atomically (as MULTI/EXEC did, in one command).
+_ACK = """
+redis.call('xack', KEYS[1], ARGV[1], ARGV[2])
+return redis.call('xdel', KEYS[1], ARGV[2])
+"""
+
+
 class RedisStreamQueue:
     """Jobs shared by every process through one stream and consumer group."""
 
@@ -94,6 +101,7 @@ class RedisStreamQueue:
         self._claim_idle_ms = int(claim_idle_seconds * 1000)
         self._claim_cursor = "0-0"
         self._group_ready = False
+        self._ack = redis.register_script(_ACK)
 
     async def ensure_group(self) -> None:
         if self._group_ready:
@@ -139,10 +147,7 @@ class RedisStreamQueue:
     async def ack(self, job: Job) -> None:
         if job.ref is None:
             return
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.xack(self.stream, self.GROUP, job.ref)
-            pipe.xdel(self.stream, job.ref)
-            await pipe.execute()
+        await self._ack(keys=[self.stream], args=[self.GROUP, job.ref])
 
     async def depth(self) -> int:
         return int(await self._redis.xlen(self.stream))

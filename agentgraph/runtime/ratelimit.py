@@ -5,7 +5,8 @@ refused with `notify` set only for the first refused message of a window ("minut
 or "day"), so a user who keeps sending gets one polite notice, not one per message.
 `MemoryRateLimiter` counts in this process (single-process servers);
 `RedisRateLimiter` counts in Redis with expiring fixed-window keys, shared by every
-process.
+process (one server-side script per hit: both counters and their expiries in one
+atomic command).
 """
 
 from __future__ import annotations
@@ -53,6 +54,18 @@ class MemoryRateLimiter:
         return _decide(m, d, self.per_minute, self.per_day)
 
 
+# INCR and EXPIRE of both windows, atomically (as MULTI/EXEC did, in one command).
+_HIT = """
+local m = redis.call('incr', KEYS[1])
+redis.call('expire', KEYS[1], ARGV[1])
+local d = redis.call('incr', KEYS[2])
+redis.call('expire', KEYS[2], ARGV[2])
+return {m, d}
+"""
+MINUTE_KEY_TTL = 120
+DAY_KEY_TTL = 2 * 86400
+
+
 class RedisRateLimiter:
     """Fixed windows counted in Redis, shared by every process."""
 
@@ -61,15 +74,11 @@ class RedisRateLimiter:
         self._prefix = prefix
         self.per_minute = per_minute
         self.per_day = per_day
+        self._hit = redis.register_script(_HIT)
 
     async def hit(self, user: str) -> RateDecision:
         now = time.time()
         minute_key = f"{self._prefix}:rl:m:{user}:{int(now // 60)}"
         day_key = f"{self._prefix}:rl:d:{user}:{int(now // 86400)}"
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.incr(minute_key)
-            pipe.expire(minute_key, 120)
-            pipe.incr(day_key)
-            pipe.expire(day_key, 2 * 86400)
-            m, _, d, _ = await pipe.execute()
+        m, d = await self._hit(keys=[minute_key, day_key], args=[MINUTE_KEY_TTL, DAY_KEY_TTL])
         return _decide(int(m), int(d), self.per_minute, self.per_day)

@@ -113,7 +113,12 @@ def main() -> int:
         print(f"agentgraph worker: {exc}", file=sys.stderr)
         return 2
     configure_logging()
-    asyncio.run(serve_worker(settings))
+    try:
+        import uvloop
+    except ImportError:  # optional: the standard event loop works, a little slower
+        asyncio.run(serve_worker(settings))
+    else:
+        uvloop.run(serve_worker(settings))
     return 0
 
 
