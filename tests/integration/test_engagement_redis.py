@@ -9,6 +9,7 @@ import random
 import time
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import pytest
@@ -22,12 +23,26 @@ from agentgraph.engagement.event_settings import EventSettingsUpdate
 from agentgraph.engagement.ownership import CycleOwnership, lease_key
 from agentgraph.engagement.service import EngagementService, open_engagement
 from agentgraph.engagement.simulation import HIGH, LOW, AudienceSimulator
-from agentgraph.persistence import open_persistence
+from agentgraph.persistence import Persistence, open_persistence
 from tests.conftest import REDIS_URL
 from tests.integration.test_engagement_service import feed_of, set_confidence
 from tests.support.live_server import free_port
 
 pytestmark = pytest.mark.redis
+
+
+def engagement(
+    settings: Settings, persistence: Persistence, clock: ManualClock, **options: Any
+) -> AbstractAsyncContextManager[EngagementService]:
+    """A conductor on `persistence`, ticked by hand (the tests drive `clock`)."""
+    return open_engagement(
+        settings,
+        store=persistence.store,
+        checkpointer=persistence.checkpointer,
+        clock=clock,
+        auto_tick=False,
+        **options,
+    )
 
 
 @pytest.fixture
@@ -66,14 +81,7 @@ async def test_signals_over_redis_lead_to_an_intervention_published_on_redis(
     await out.subscribe(f"events:{event_id}:interventions")
     async with (
         open_persistence(settings) as persistence,
-        open_engagement(
-            settings,
-            store=persistence.store,
-            checkpointer=persistence.checkpointer,
-            clock=clock,
-            rng=random.Random(1),
-            auto_tick=False,
-        ) as service,
+        engagement(settings, persistence, clock, rng=random.Random(1)) as service,
     ):
         await service.update_event_settings(event_id, EventSettingsUpdate(mode="AUTO"))
         await wait_for(lambda: service.redis is not None and service.redis.connected)
@@ -117,13 +125,7 @@ async def test_collector_keeps_working_without_redis(sqlite_settings: Settings) 
     clock = ManualClock()
     async with (
         open_persistence(settings) as persistence,
-        open_engagement(
-            settings,
-            store=persistence.store,
-            checkpointer=persistence.checkpointer,
-            clock=clock,
-            auto_tick=False,
-        ) as service,
+        engagement(settings, persistence, clock) as service,
     ):
         assert (
             service.ingest_frame("ev-dead", "s1", json.dumps({"type": "chat", "user": "u"})) == []
@@ -144,13 +146,7 @@ async def test_subscriber_reconnects_after_losing_its_connection(
     clock = ManualClock()
     async with (
         open_persistence(settings) as persistence,
-        open_engagement(
-            settings,
-            store=persistence.store,
-            checkpointer=persistence.checkpointer,
-            clock=clock,
-            auto_tick=False,
-        ) as service,
+        engagement(settings, persistence, clock) as service,
     ):
         bridge = service.redis
         assert bridge is not None
@@ -182,13 +178,7 @@ async def test_poison_payloads_never_stop_the_redis_bridge(
     settings = sqlite_settings.model_copy(update={"redis_url": REDIS_URL})
     async with (
         open_persistence(settings) as persistence,
-        open_engagement(
-            settings,
-            store=persistence.store,
-            checkpointer=persistence.checkpointer,
-            clock=ManualClock(),
-            auto_tick=False,
-        ) as service,
+        engagement(settings, persistence, ManualClock()) as service,
     ):
         bridge = service.redis
         assert bridge is not None
@@ -217,22 +207,8 @@ async def test_two_workers_give_each_session_one_conductor(
     clock = ManualClock()
     async with (
         open_persistence(settings) as persistence,
-        open_engagement(
-            settings,
-            store=persistence.store,
-            checkpointer=persistence.checkpointer,
-            clock=clock,
-            rng=random.Random(1),
-            auto_tick=False,
-        ) as first,
-        open_engagement(
-            settings,
-            store=persistence.store,
-            checkpointer=persistence.checkpointer,
-            clock=clock,
-            rng=random.Random(2),
-            auto_tick=False,
-        ) as second,
+        engagement(settings, persistence, clock, rng=random.Random(1)) as first,
+        engagement(settings, persistence, clock, rng=random.Random(2)) as second,
     ):
         await first.update_event_settings(event_id, EventSettingsUpdate(mode="AUTO"))
         await set_confidence(first.store, event_id, {"*": 0.9})
