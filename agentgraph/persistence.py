@@ -19,8 +19,6 @@ from typing import Any
 
 import aiosqlite
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
-from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.store.base import BaseStore
 from langgraph.store.postgres.aio import AsyncPostgresStore
 from langgraph.store.sqlite.aio import AsyncSqliteStore
@@ -28,6 +26,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from agentgraph.checkpoints import PreloadingPostgresSaver, PreloadingSqliteSaver
 from agentgraph.config import Settings
 from agentgraph.domain import Domain, open_domain
 
@@ -82,7 +81,7 @@ async def open_persistence(settings: Settings, *, setup: bool = True) -> AsyncIt
     """Open checkpointer, store and domain for `settings`; run migrations when `setup`."""
     if settings.database_url:
         async with open_postgres_pool(settings.database_url) as pool:
-            checkpointer = AsyncPostgresSaver(pool)  # type: ignore[arg-type]
+            checkpointer = PreloadingPostgresSaver(pool)  # type: ignore[arg-type]
             store = AsyncPostgresStore(pool)  # type: ignore[arg-type]
             domain = Domain.from_pool(
                 pool,
@@ -113,7 +112,7 @@ async def open_persistence(settings: Settings, *, setup: bool = True) -> AsyncIt
         for sqlite_conn in (saver_conn, store_conn):
             await sqlite_conn.execute("PRAGMA journal_mode=WAL")
             await sqlite_conn.execute("PRAGMA busy_timeout=5000")
-        checkpointer_sqlite = AsyncSqliteSaver(saver_conn)
+        checkpointer_sqlite = PreloadingSqliteSaver(saver_conn)
         store_sqlite = AsyncSqliteStore(store_conn)
         if setup:
             await checkpointer_sqlite.setup()

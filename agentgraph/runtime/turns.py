@@ -14,6 +14,7 @@ stack trace.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -24,9 +25,11 @@ from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, Interrupt
 
+from agentgraph.checkpoints import pending_interrupts, preloaded
 from agentgraph.context import Context
 from agentgraph.observability.metrics import TURN_SECONDS, TURNS
 from agentgraph.runtime.retention import prune_thread
@@ -141,23 +144,36 @@ class TurnRunner:
                 verdict = classify_answer(text)
                 # A model may ask again after a superseded confirmation; every pause is
                 # closed before the new message runs, so none is left dangling.
+                saved: CheckpointTuple | _Unread | None = _UNREAD
                 for _ in range(MAX_CONFIRMATION_ROUNDS):
-                    pending = await self._pending_confirmation(config)
+                    saved = await self._latest(config)
+                    pending = _pending_confirmation(saved)
                     if pending is None:
                         break
                     final = _RunOutcome()
-                    await self._run(
-                        Command(resume=_answer_for(pending, verdict, text)), config, context, final
-                    )
+                    with preloaded(self.graph.checkpointer, thread_id, saved):
+                        await self._run(
+                            Command(resume=_answer_for(pending, verdict, text)),
+                            config,
+                            context,
+                            final,
+                        )
                     replies += final.replies
                     if verdict != "other":
                         handled = True
                         break
+                    saved = _UNREAD  # that run moved the thread on
                 if not handled:
                     final = _RunOutcome()
-                    await self._run(
-                        {"messages": [HumanMessage(content=text)]}, config, context, final
-                    )
+                    # The run's first read is the checkpoint just read, if nothing moved since.
+                    with (
+                        contextlib.nullcontext()
+                        if isinstance(saved, _Unread)
+                        else preloaded(self.graph.checkpointer, thread_id, saved)
+                    ):
+                        await self._run(
+                            {"messages": [HumanMessage(content=text)]}, config, context, final
+                        )
                     replies += final.replies
             except Exception:
                 log.exception("turn failed on thread %s", _mask_thread(thread_id))
@@ -183,13 +199,12 @@ class TurnRunner:
         TURNS.labels(context.channel, "error" if result.error else "ok").inc()
         return result
 
-    async def _pending_confirmation(self, config: RunnableConfig) -> dict[str, Any] | None:
-        snapshot = await self.graph.aget_state(config)
-        for item in snapshot.interrupts:
-            value = item.value
-            if isinstance(value, dict) and value.get("type") == "confirmation":
-                return value
-        return None
+    async def _latest(self, config: RunnableConfig) -> CheckpointTuple | None:
+        """The thread's latest checkpoint (None for a new thread)."""
+        checkpointer = self.graph.checkpointer
+        if not isinstance(checkpointer, BaseCheckpointSaver):
+            raise ValueError("TurnRunner needs a graph compiled with a checkpointer")
+        return await checkpointer.aget_tuple(config)
 
     def _should_prune(self, result: TurnResult) -> bool:
         # Pruning every few turns keeps storage bounded at a fraction of the per-turn cost.
@@ -274,6 +289,22 @@ class TurnRunner:
             await self.graph.aupdate_state(
                 config, {"escalated": False, "escalation_reason": None}, as_node="start_turn"
             )
+
+
+class _Unread:
+    """Marks "the latest checkpoint has not been read for this run"."""
+
+
+_UNREAD = _Unread()
+
+
+def _pending_confirmation(saved: CheckpointTuple | None) -> dict[str, Any] | None:
+    """The confirmation a checkpoint is paused on, if any."""
+    for item in pending_interrupts(saved):
+        value = item.value
+        if isinstance(value, dict) and value.get("type") == "confirmation":
+            return value
+    return None
 
 
 def _interrupt_text(item: Interrupt) -> str:

@@ -7,13 +7,22 @@ exception type per thing a caller handles: `RateLimited` (HTTP 429 or Meta's
 throughput codes) and `GraphUnavailable` (5xx, timeouts, connection errors) are
 retryable; `OutsideWindow` (131047: only templates may be sent) and every other
 `GraphAPIError` are permanent. `error.retryable` tells them apart.
+
+Requests go through httpx's API on an aiohttp connection pool (`httpx_aiohttp`),
+which costs about a quarter of httpx's own HTTP/1.1 stack in CPU per request
+(measured in `docs/benchmarks.md`); every send and read receipt pays it. When an
+HTTP(S)/ALL proxy is configured in the environment, httpx's own transport is used,
+because it honours those variables.
 """
 
 from __future__ import annotations
 
+import urllib.request
 from typing import Any
 
+import aiohttp
 import httpx
+from httpx_aiohttp import AiohttpTransport
 
 RATE_LIMIT_CODES = frozenset({4, 80007, 130429, 131056})
 OUTSIDE_WINDOW_CODE = 131047
@@ -74,6 +83,13 @@ def error_from_response(response: httpx.Response) -> GraphAPIError:
     return GraphAPIError(message, code=code, http_status=status)
 
 
+def default_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport | None:
+    """The aiohttp-backed transport, or None (httpx's own) when a proxy is configured."""
+    if urllib.request.getproxies():
+        return None
+    return AiohttpTransport(limits=limits)
+
+
 class GraphClient:
     """Sends for one business phone number. Close with `aclose()` (or `async with`)."""
 
@@ -87,12 +103,13 @@ class GraphClient:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.phone_number_id = phone_number_id
+        limits = httpx.Limits(max_connections=50, max_keepalive_connections=50)
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/") + "/",
             headers={"Authorization": f"Bearer {token}"},
             timeout=timeout,
-            transport=transport,
-            limits=httpx.Limits(max_connections=50, max_keepalive_connections=50),
+            transport=transport or default_transport(limits),
+            limits=limits,
         )
 
     async def _post(self, body: dict[str, Any], phone_number_id: str | None) -> dict[str, Any]:
@@ -101,7 +118,7 @@ class GraphClient:
             response = await self._http.post(f"{sender}/messages", json=body)
         except httpx.TimeoutException as exc:
             raise GraphUnavailable(f"Graph API timed out: {type(exc).__name__}") from exc
-        except httpx.TransportError as exc:
+        except (httpx.TransportError, aiohttp.ClientError, OSError) as exc:
             raise GraphUnavailable(f"Graph API unreachable: {type(exc).__name__}") from exc
         if response.status_code >= 300:
             raise error_from_response(response)

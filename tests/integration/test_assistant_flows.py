@@ -410,6 +410,6 @@ async def test_a_state_store_failure_is_answered_not_raised(sqlite_settings, ope
         async def broken(*args, **kwargs):
             raise ConnectionError("database went away")
 
-        assistant.runner.graph.aget_state = broken  # type: ignore[method-assign]
+        assistant.runner.graph.checkpointer.aget_tuple = broken  # type: ignore[union-attr]
         result = await assistant.send("hello", user=ALICE)
         assert result.error and result.replies
