@@ -10,12 +10,14 @@ from agentgraph.config import Settings
 from agentgraph.runtime.assistant import Assistant
 
 
-def get_settings(request: Request) -> Settings:
+# Async on purpose: FastAPI runs plain `def` dependencies in a thread pool, a thread
+# hop per request that the webhook's acknowledgement latency pays for nothing.
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_assistant(request: Request) -> Assistant:
+async def get_assistant(request: Request) -> Assistant:
     assistant: Assistant = request.app.state.assistant
     return assistant
 

@@ -58,6 +58,9 @@ log = logging.getLogger(__name__)
 
 CRASH_ENV = "AGENTGRAPH_CRASH_AT"
 
+# Queued rows of one conversation read at once.
+PENDING_BATCH = 100
+
 
 def crash_point(name: str) -> None:
     """Die here, as a power cut would, when the crash-test variable names this point."""
@@ -101,6 +104,7 @@ class WhatsAppChannel:
         self.client = client
         self.redis = redis
         self.inbox = Inbox(db)
+        self.pending_batch = PENDING_BATCH
         self.outbox = Outbox(db)
         self.statuses = MessageStatuses(db)
         self.policy = ConversationPolicy(assistant, settings, limiter)
@@ -148,12 +152,24 @@ class WhatsAppChannel:
         return len(fresh)
 
     async def process_thread(self, thread_id: str) -> None:
-        """Answer every queued message of one conversation, oldest first."""
+        """Answer the conversation's queued messages, oldest first.
+
+        Only rows queued when the lock was taken are answered here: a message that
+        arrives later has its own job behind the other conversations' jobs, so a busy
+        conversation cannot jump the queue (and no query is spent looking for it)."""
+        limit = self.pending_batch
         async with self.locks.hold(thread_id):
             # Replies a dead worker committed but never sent go out before newer ones.
             await self.delivery.deliver(await self.outbox.pending_for(thread_id))
-            while rows := await self.inbox.pending(thread_id):
-                await self._handle(take_batch(rows, self.settings.debounce_seconds))
+            rows = await self.inbox.pending(thread_id, limit)
+            more = len(rows) == limit
+            while rows:
+                batch = take_batch(rows, self.settings.debounce_seconds)
+                await self._handle(batch)
+                rows = rows[len(batch) :]
+                if not rows and more:
+                    rows = await self.inbox.pending(thread_id, limit)
+                    more = len(rows) == limit
 
     async def _handle(self, batch: list[InboxRow]) -> None:
         messages = [row.message for row in batch]

@@ -1,0 +1,32 @@
+"""The channel runtime without HTTP: one job answers a conversation's queued rows."""
+
+from __future__ import annotations
+
+from agentgraph.runtime.assistant import open_assistant
+from agentgraph.runtime.channel import open_whatsapp_channel
+from agentgraph.whatsapp.payloads import parse_webhook
+from tests.support.echo_model import EchoChatModel
+from tests.support.whatsapp import PHONE_NUMBER_ID, webhook
+
+WA_ID = "972500000007"
+
+
+async def test_one_job_answers_more_queued_rows_than_one_read_returns(sqlite_settings):
+    settings = sqlite_settings.model_copy(update={"debounce_seconds": 0.0})
+    async with (
+        open_assistant(settings, model=EchoChatModel()) as assistant,
+        open_whatsapp_channel(settings, assistant, consume=False) as channel,
+    ):
+        body = webhook(
+            [
+                {"from": WA_ID, "id": f"wamid.page.{n}", "type": "text", "text": {"body": f"m{n}"}}
+                for n in range(5)
+            ]
+        )
+        assert await channel.ingest(parse_webhook(body)) == 5
+        channel.pending_batch = 2  # three reads of the inbox: 2 + 2 + 1 rows
+        await channel.process_thread(f"wa:{PHONE_NUMBER_ID}:{WA_ID}")
+        sent = await channel.outbox.recent(thread_id=f"wa:{PHONE_NUMBER_ID}:{WA_ID}")
+        assert [row.payload["text"]["body"] for row in sent] == [f"echo: m{n}" for n in range(5)]
+        assert [row.inbound_id for row in sent] == [f"wamid.page.{n}" for n in range(5)]
+        assert await channel.inbox.depth() == 0
