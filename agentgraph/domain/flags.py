@@ -3,13 +3,17 @@
 `is_enabled(tenant, name)` returns the tenant's stored value, else the default in
 `DEFAULT_FLAGS` (`ai_agents_enabled` is on by default), else False for a flag
 nobody defined. `set` stores a value for one tenant; reading never writes.
+`profile_and_flag` answers a user's profile (created if missing) and one flag in a
+single query, which is what the WhatsApp channel asks before every turn.
 """
 
 from __future__ import annotations
 
 from agentgraph.domain.clock import Clock
 from agentgraph.domain.db import Database
-from agentgraph.domain.profiles import check_tenant
+from agentgraph.domain.models import Profile
+from agentgraph.domain.phones import normalize_phone
+from agentgraph.domain.profiles import PROFILE_COLUMNS, Profiles, check_tenant, profile_from_row
 
 DEFAULT_FLAGS: dict[str, bool] = {"ai_agents_enabled": True}
 
@@ -28,6 +32,23 @@ class Flags:
         if value is None:
             return DEFAULT_FLAGS.get(name, False)
         return bool(value)
+
+    async def profile_and_flag(
+        self, profiles: Profiles, tenant: str, phone: str, name: str
+    ) -> tuple[Profile, bool]:
+        """`profiles.get_or_create(tenant, phone)` and `is_enabled(tenant, name)` at once."""
+        phone = normalize_phone(phone)
+        row = await self._db.fetchone(
+            f"SELECT {PROFILE_COLUMNS}, (SELECT enabled FROM feature_flags "
+            "WHERE feature_flags.tenant = ? AND feature_flags.name = ?) AS flag "
+            "FROM profiles WHERE tenant = ? AND phone = ?",
+            [tenant, name, tenant, phone],
+        )
+        if row is None:
+            return await profiles.get_or_create(tenant, phone), await self.is_enabled(tenant, name)
+        stored = row["flag"]
+        enabled = DEFAULT_FLAGS.get(name, False) if stored is None else bool(stored)
+        return profile_from_row(row), enabled
 
     async def set(self, tenant: str, name: str, enabled: bool) -> None:
         check_tenant(tenant)

@@ -31,7 +31,7 @@ _LANGUAGE_ALIASES = {
 }
 _TENANT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
-_COLUMNS = "id, tenant, phone, name, language, opted_out, created_at"
+PROFILE_COLUMNS = _COLUMNS = "id, tenant, phone, name, language, opted_out, created_at"
 
 
 def check_tenant(tenant: str) -> str:

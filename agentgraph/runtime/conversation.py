@@ -54,7 +54,10 @@ class ConversationPolicy:
             if first.kind == "system":
                 log.info("system message for %s: %s", phone, first.text or "")
             return []
-        profile = await self.domain.profiles.get_or_create(tenant, phone)
+        # The flag is read now, with the profile, to spare the database a query per turn.
+        profile, ai_enabled = await self.domain.flags.profile_and_flag(
+            self.domain.profiles, tenant, phone, "ai_agents_enabled"
+        )
         command = replies.command_word(first.text) if len(batch) == 1 else None
         if command == "stop":
             if profile.opted_out:
@@ -93,7 +96,7 @@ class ConversationPolicy:
             return replies.texts(replies.UNSUPPORTED)
         if any(len(m.text or "") > self.settings.max_inbound_chars for m in allowed):
             return replies.texts(replies.TOO_LONG.format(limit=self.settings.max_inbound_chars))
-        if not await self.domain.flags.is_enabled(tenant, "ai_agents_enabled"):
+        if not ai_enabled:
             return replies.texts(replies.MENU)
         text = "\n".join(m.text for m in allowed if m.text)
         result = await self.assistant.send(

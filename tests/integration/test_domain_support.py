@@ -181,3 +181,26 @@ async def test_feature_flags_default_and_override_per_tenant(domain):
     assert await domain.flags.is_enabled("acme", "ai_agents_enabled") is True
     await domain.flags.set("easymo", "ai_agents_enabled", True)
     assert await domain.flags.all("easymo") == {"ai_agents_enabled": True}
+
+
+async def test_profile_and_flag_in_one_read(domain):
+    flags, profiles = domain.flags, domain.profiles
+    # A new user is created (with a wallet) and gets the default.
+    profile, enabled = await flags.profile_and_flag(
+        profiles, "easymo", "0788123456", "ai_agents_enabled"
+    )
+    assert profile.phone == "+250788123456" and enabled is True
+    assert await domain.wallets.balance("easymo", "+250788123456") == 0
+    # A known user reads the stored value, per tenant; unknown flags are off.
+    await profiles.update("easymo", "+250788123456", opted_out=True)
+    await flags.set("easymo", "ai_agents_enabled", False)
+    profile, enabled = await flags.profile_and_flag(
+        profiles, "easymo", "+250788123456", "ai_agents_enabled"
+    )
+    assert profile.opted_out is True and enabled is False
+    _, other_tenant = await flags.profile_and_flag(
+        profiles, "acme", "+250788123456", "ai_agents_enabled"
+    )
+    assert other_tenant is True
+    _, unknown = await flags.profile_and_flag(profiles, "easymo", "+250788123456", "no_such_flag")
+    assert unknown is False
