@@ -159,9 +159,9 @@ class WhatsAppChannel:
         conversation cannot jump the queue (and no query is spent looking for it)."""
         limit = self.pending_batch
         async with self.locks.hold(thread_id):
+            unsent, rows = await self.inbox.pending_with_unsent(thread_id, limit)
             # Replies a dead worker committed but never sent go out before newer ones.
-            await self.delivery.deliver(await self.outbox.pending_for(thread_id))
-            rows = await self.inbox.pending(thread_id, limit)
+            await self.delivery.deliver(unsent)
             more = len(rows) == limit
             while rows:
                 batch = take_batch(rows, self.settings.debounce_seconds)

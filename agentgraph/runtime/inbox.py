@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agentgraph.domain.db import Database
+from agentgraph.domain.db import Database, Row
 from agentgraph.whatsapp.inbound import InboundMessage
 
 # Rows per INSERT statement (7 parameters each, well under both engines' limits).
@@ -30,6 +30,17 @@ class InboxRow:
     kind: str
     received_at: float
     message: InboundMessage
+
+
+def _row(r: Row) -> InboxRow:
+    return InboxRow(
+        seq=int(r["seq"]),
+        message_id=r["message_id"],
+        thread_id=r["thread_id"],
+        kind=r["kind"],
+        received_at=float(r["received_at"]),
+        message=InboundMessage.from_json(r["payload"]),
+    )
 
 
 class Inbox:
@@ -72,17 +83,25 @@ class Inbox:
             "WHERE thread_id = ? AND status = 'queued' ORDER BY seq LIMIT ?",
             [thread_id, limit],
         )
-        return [
-            InboxRow(
-                seq=int(r["seq"]),
-                message_id=r["message_id"],
-                thread_id=r["thread_id"],
-                kind=r["kind"],
-                received_at=float(r["received_at"]),
-                message=InboundMessage.from_json(r["payload"]),
-            )
-            for r in rows
-        ]
+        return [_row(r) for r in rows]
+
+    async def pending_with_unsent(
+        self, thread_id: str, limit: int = 100
+    ) -> tuple[list[int], list[InboxRow]]:
+        """`Outbox.pending_for(thread_id)` and `pending(thread_id, limit)` in one query:
+        the conversation's committed-but-unsent reply ids and its queued rows."""
+        rows = await self._db.fetchall(
+            "SELECT seq, message_id, thread_id, kind, received_at, payload, NULL AS outbox_id "
+            "FROM (SELECT seq, message_id, thread_id, kind, received_at, payload FROM wa_inbox "
+            "WHERE thread_id = ? AND status = 'queued' ORDER BY seq LIMIT ?) AS queued "
+            "UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, id FROM wa_outbox "
+            "WHERE thread_id = ? AND status = 'pending'",
+            [thread_id, limit, thread_id],
+        )
+        unsent = sorted(int(r["outbox_id"]) for r in rows if r["outbox_id"] is not None)
+        queued = [_row(r) for r in rows if r["outbox_id"] is None]
+        queued.sort(key=lambda row: row.seq)
+        return unsent, queued
 
     async def pending_threads(self) -> list[str]:
         """Conversations with unanswered messages, oldest first (for crash recovery)."""

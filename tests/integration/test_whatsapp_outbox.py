@@ -34,6 +34,10 @@ async def test_commit_turn_stores_once_in_order_and_marks_the_inbox(any_settings
         assert await inbox.status_of("wamid.b") == "done"
         assert await inbox.status_of("wamid.c") == "queued"
         assert await outbox.pending_for(THREAD) == ids
+        unsent, queued = await inbox.pending_with_unsent(THREAD)
+        assert unsent == ids and [row.message_id for row in queued] == ["wamid.c"]
+        assert queued[0].message.text == "wamid.c"
+        assert await inbox.pending_with_unsent("wa:1122334455667:0") == ([], [])
         rows = [await outbox.get(i) for i in ids]
         assert [r.payload["text"]["body"] for r in rows if r] == ["reply 0", "reply 1", "reply 2"]
         assert [r.idempotency_key for r in rows if r] == [f"wamid.a:{n}" for n in range(3)]
