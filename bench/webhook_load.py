@@ -94,13 +94,14 @@ SECRET = "bench-secret"
 NUMBER = "1122334455667"
 REPLY_TIMEOUT = 60.0
 
+# uvicorn logs its lifecycle (not each request) so a slow shutdown shows where it hung.
 SERVER = """
 import sys, uvicorn
 sys.path.insert(0, {repo!r})
 from server.app import create_app
 from tests.support.echo_model import EchoChatModel
 uvicorn.run(lambda: create_app(model=EchoChatModel()), factory=True, host="127.0.0.1",
-            port={port}, workers=1, log_level="warning")
+            port={port}, workers=1, log_level="info", access_log=False)
 """
 
 WORKER = """
@@ -467,6 +468,26 @@ async def wait_healthy(ports: list[int], log_path: Path) -> None:
                 raise RuntimeError(f"server did not start; see {log_path}")
 
 
+async def stop_servers(servers: list[subprocess.Popen], log_path: Path) -> None:
+    """SIGTERM every server process and give them 30 s together to shut down cleanly
+    (the sink keeps answering meanwhile); whatever is still running then is killed,
+    reported on stderr, so the database and Redis clean-up still happens."""
+    for server in servers:
+        server.terminate()
+    deadline = time.monotonic() + 30
+    for n, server in enumerate(servers):
+        try:  # in a thread: the sink must keep answering while the servers drain
+            await asyncio.to_thread(server.wait, max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            print(
+                f"process {n} (pid {server.pid}) did not exit 30 s after SIGTERM; killed it "
+                f"(its profile, if any, is lost); see {log_path}",
+                file=sys.stderr,
+            )
+            server.kill()
+            server.wait()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--users", type=int, default=100)
@@ -585,10 +606,7 @@ async def main() -> None:
     finally:
         for client in clients:
             await client.close()
-        for server in servers:
-            server.terminate()
-        for server in servers:
-            server.wait(timeout=30)
+        await stop_servers(servers, log_path)
         sink_server.close()
         for connection in list(sink.connections):
             if connection.transport is not None:
@@ -611,7 +629,7 @@ async def main() -> None:
     late = len(timed.lost) + len(warm.lost) - lost
     first_send = min(timed.sends) if timed.sends else float("nan")
     last_reply = max(timed.replies) if timed.replies else float("nan")
-    window = last_reply - first_send
+    window = max(last_reply - first_send, 1e-9)
     print(
         f"users={args.users} messages/user={args.messages} total={total} "
         f"server processes={args.server_workers} worker processes={args.workers} "
