@@ -51,8 +51,17 @@ class MaskingFilter(logging.Filter):
         return True
 
 
+QUIET_LOGGERS = ("httpx", "httpcore")
+
+
 def configure_logging(level: int = logging.INFO) -> None:
-    """Send masked logs to stderr; safe to call more than once."""
+    """Send masked logs to stderr; safe to call more than once.
+
+    httpx and httpcore log every request at INFO (two lines per WhatsApp message, the
+    read receipt and the reply); they are kept at WARNING, since the channel logs
+    failed sends itself."""
+    for noisy in QUIET_LOGGERS:
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     root = logging.getLogger()
     for handler in root.handlers:
         if getattr(handler, "_agentgraph", False):

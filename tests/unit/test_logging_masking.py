@@ -54,3 +54,12 @@ def test_tracebacks_are_masked():
     out = stream.getvalue()
     assert "ValueError: bad recipient +2507******02" in out
     assert "250788000002" not in out
+
+
+def test_per_request_http_client_logs_are_quiet():
+    from agentgraph.observability.logging import configure_logging
+
+    configure_logging()
+    assert not logging.getLogger("httpx").isEnabledFor(logging.INFO)
+    assert logging.getLogger("httpx").isEnabledFor(logging.WARNING)
+    assert logging.getLogger("agentgraph.runtime.channel").isEnabledFor(logging.INFO)
