@@ -8,15 +8,17 @@ throughput codes) and `GraphUnavailable` (5xx, timeouts, connection errors) are
 retryable; `OutsideWindow` (131047: only templates may be sent) and every other
 `GraphAPIError` are permanent. `error.retryable` tells them apart.
 
-Requests go through httpx's API on an aiohttp connection pool (`httpx_aiohttp`),
-which costs about a quarter of httpx's own HTTP/1.1 stack in CPU per request
-(measured in `docs/benchmarks.md`); every send and read receipt pays it. When an
-HTTP(S)/ALL proxy is configured in the environment, httpx's own transport is used,
-because it honours those variables.
+Requests are httpx `Request`s sent through an httpx transport backed by an aiohttp
+connection pool (`httpx_aiohttp`), which costs a fifth of httpx's own client and
+HTTP/1.1 stack in CPU per request (measured in `docs/benchmarks.md`); every send
+and read receipt pays it. When an HTTP(S)/ALL proxy is configured in the
+environment, an `httpx.AsyncClient` is used instead, because it honours those
+variables. Tests pass `transport=httpx.MockTransport(...)`.
 """
 
 from __future__ import annotations
 
+import json
 import urllib.request
 from typing import Any
 
@@ -103,19 +105,53 @@ class GraphClient:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.phone_number_id = phone_number_id
+        self._base = base_url.rstrip("/") + "/"
+        self._headers = {
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        }
+        self._timeout = httpx.Timeout(timeout)
+        self._urls: dict[str, httpx.URL] = {}
         limits = httpx.Limits(max_connections=50, max_keepalive_connections=50)
-        self._http = httpx.AsyncClient(
-            base_url=base_url.rstrip("/") + "/",
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=timeout,
-            transport=transport or default_transport(limits),
-            limits=limits,
+        chosen = transport or default_transport(limits)
+        # Requests go straight to the transport: one fixed URL per sender, no cookies,
+        # auth flow or redirects, which is all the client layer would add here. With a
+        # proxy configured, httpx's client picks the proxied transport itself.
+        self._transport: httpx.AsyncBaseTransport | None = chosen
+        self._client: httpx.AsyncClient | None = (
+            None if chosen is not None else httpx.AsyncClient(timeout=timeout, limits=limits)
         )
 
-    async def _post(self, body: dict[str, Any], phone_number_id: str | None) -> dict[str, Any]:
-        sender = phone_number_id or self.phone_number_id
+    def _url(self, sender: str) -> httpx.URL:
+        url = self._urls.get(sender)
+        if url is None:
+            url = self._urls[sender] = httpx.URL(f"{self._base}{sender}/messages")
+        return url
+
+    async def _exchange(self, url: httpx.URL, content: bytes) -> httpx.Response:
+        if self._client is not None:
+            return await self._client.post(url, content=content, headers=self._headers)
+        assert self._transport is not None
+        request = httpx.Request(
+            "POST",
+            url,
+            headers=self._headers,
+            content=content,
+            extensions={"timeout": self._timeout.as_dict()},
+        )
+        response = await self._transport.handle_async_request(request)
         try:
-            response = await self._http.post(f"{sender}/messages", json=body)
+            await response.aread()
+        finally:
+            await response.aclose()
+        return response
+
+    async def _post(self, body: dict[str, Any], phone_number_id: str | None) -> dict[str, Any]:
+        url = self._url(phone_number_id or self.phone_number_id)
+        content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        try:
+            response = await self._exchange(url, content)
         except httpx.TimeoutException as exc:
             raise GraphUnavailable(f"Graph API timed out: {type(exc).__name__}") from exc
         except (httpx.TransportError, aiohttp.ClientError, OSError) as exc:
@@ -152,7 +188,10 @@ class GraphClient:
         await self._post(body, phone_number_id)
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._client is not None:
+            await self._client.aclose()
+        elif self._transport is not None:
+            await self._transport.aclose()
 
     async def __aenter__(self) -> GraphClient:
         return self

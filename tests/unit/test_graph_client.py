@@ -66,7 +66,7 @@ class TinyGraph:
 async def test_sends_and_marks_read_over_keep_alive():
     sink = TinyGraph([(200, {"messages": [{"id": "wamid.A"}]}), (200, {"success": True})])
     async with sink as base, GraphClient(base, "tok", "123") as client:
-        assert isinstance(client._http._transport, AiohttpTransport)
+        assert isinstance(client._transport, AiohttpTransport)
         wamid = await client.send("250788000001", {"type": "text", "text": {"body": "hi"}})
         await client.mark_read("wamid.IN")
     assert wamid == "wamid.A"
@@ -125,3 +125,16 @@ def test_a_configured_proxy_keeps_httpx_transport(monkeypatch):
     assert isinstance(default_transport(limits), AiohttpTransport)
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
     assert default_transport(limits) is None
+
+
+async def test_a_configured_proxy_carries_the_requests(monkeypatch):
+    proxy = TinyGraph([(200, {"messages": [{"id": "wamid.P"}]})])
+    async with proxy as proxy_base:
+        for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTP_PROXY", proxy_base.removesuffix("/v21.0"))
+        async with GraphClient("http://graph.invalid/v21.0", "tok", "123") as client:
+            assert client._client is not None  # httpx's client, which reads the proxy
+            wamid = await client.send("250788000001", {"type": "text", "text": {"body": "hi"}})
+    assert wamid == "wamid.P"
+    assert proxy.requests[0][0] == "POST http://graph.invalid/v21.0/123/messages HTTP/1.1"
