@@ -144,9 +144,10 @@ class TurnRunner:
                 verdict = classify_answer(text)
                 # A model may ask again after a superseded confirmation; every pause is
                 # closed before the new message runs, so none is left dangling.
-                saved: CheckpointTuple | _Unread | None = _UNREAD
+                saved: CheckpointTuple | None = None
+                fresh = False  # `saved` is still the thread's latest checkpoint
                 for _ in range(MAX_CONFIRMATION_ROUNDS):
-                    saved = await self._latest(config)
+                    saved, fresh = await self._latest(config), True
                     pending = _pending_confirmation(saved)
                     if pending is None:
                         break
@@ -162,14 +163,14 @@ class TurnRunner:
                     if verdict != "other":
                         handled = True
                         break
-                    saved = _UNREAD  # that run moved the thread on
+                    fresh = False  # that run moved the thread on
                 if not handled:
                     final = _RunOutcome()
                     # The run's first read is the checkpoint just read, if nothing moved since.
                     with (
-                        contextlib.nullcontext()
-                        if isinstance(saved, _Unread)
-                        else preloaded(self.graph.checkpointer, thread_id, saved)
+                        preloaded(self.graph.checkpointer, thread_id, saved)
+                        if fresh
+                        else contextlib.nullcontext()
                     ):
                         await self._run(
                             {"messages": [HumanMessage(content=text)]}, config, context, final
@@ -289,13 +290,6 @@ class TurnRunner:
             await self.graph.aupdate_state(
                 config, {"escalated": False, "escalation_reason": None}, as_node="start_turn"
             )
-
-
-class _Unread:
-    """Marks "the latest checkpoint has not been read for this run"."""
-
-
-_UNREAD = _Unread()
 
 
 def _pending_confirmation(saved: CheckpointTuple | None) -> dict[str, Any] | None:
