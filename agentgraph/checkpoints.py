@@ -29,6 +29,11 @@ from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.types import Interrupt
 
 INTERRUPT_CHANNEL = "__interrupt__"
+# What a task's writes may hold besides its output (langgraph's control writes).
+CONTROL_CHANNELS = frozenset(
+    {INTERRUPT_CHANNEL, "__resume__", "__error__", "__error_source_node__"}
+)
+NULL_TASK_ID = "00000000-0000-0000-0000-000000000000"
 
 
 @dataclass
@@ -75,12 +80,22 @@ def preloaded(saver: object, thread_id: str, saved: CheckpointTuple | None) -> I
 
 
 def pending_interrupts(saved: CheckpointTuple | None) -> list[Interrupt]:
-    """The interrupts a checkpoint is paused on (what `StateSnapshot.interrupts` lists)."""
+    """The interrupts a checkpoint is paused on (what `StateSnapshot.interrupts` lists).
+
+    LangGraph's rule (`langgraph.pregel._task_status`): a task's latest interrupt is
+    still waiting only while the task has not finished, and a task has finished once
+    it recorded any write other than the control writes; writes of the null task are
+    the step's input, not task activity."""
     if saved is None or not saved.pending_writes:
         return []
+    finished = {
+        task
+        for task, channel, _ in saved.pending_writes
+        if task != NULL_TASK_ID and channel not in CONTROL_CHANNELS
+    }
     found: list[Interrupt] = []
-    for _task, channel, value in saved.pending_writes:
-        if channel != INTERRUPT_CHANNEL:
+    for task, channel, value in saved.pending_writes:
+        if channel != INTERRUPT_CHANNEL or task == NULL_TASK_ID or task in finished:
             continue
         for item in value if isinstance(value, list | tuple) else [value]:
             if isinstance(item, Interrupt):

@@ -87,9 +87,19 @@ def error_from_response(response: httpx.Response) -> GraphAPIError:
 
 def default_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport | None:
     """The aiohttp-backed transport, or None (httpx's own) when a proxy is configured."""
-    if urllib.request.getproxies():
+    # NO_PROXY alone (common in containers) configures no proxy.
+    if any(scheme != "no" for scheme in urllib.request.getproxies()):
         return None
     return AiohttpTransport(limits=limits)
+
+
+def _cause(exc: BaseException) -> str:
+    """The failure's name; the aiohttp error behind httpx's mapping when there is one
+    (that mapping calls a dropped connection a connect timeout)."""
+    cause = exc.__cause__
+    if cause is not None and type(cause).__module__.startswith("aiohttp"):
+        return f"{type(exc).__name__} ({type(cause).__name__})"
+    return type(exc).__name__
 
 
 class GraphClient:
@@ -153,9 +163,9 @@ class GraphClient:
         try:
             response = await self._exchange(url, content)
         except httpx.TimeoutException as exc:
-            raise GraphUnavailable(f"Graph API timed out: {type(exc).__name__}") from exc
+            raise GraphUnavailable(f"Graph API timed out: {_cause(exc)}") from exc
         except (httpx.TransportError, aiohttp.ClientError, OSError) as exc:
-            raise GraphUnavailable(f"Graph API unreachable: {type(exc).__name__}") from exc
+            raise GraphUnavailable(f"Graph API unreachable: {_cause(exc)}") from exc
         if response.status_code >= 300:
             raise error_from_response(response)
         try:

@@ -75,8 +75,10 @@ async def test_the_preload_is_one_shot_and_only_for_the_latest_checkpoint(count_
             await saver.aget_tuple({"configurable": {"thread_id": "t", "checkpoint_id": "x"}})
             is None
         )
+        subgraph = {"configurable": {"thread_id": "t", "checkpoint_ns": "child"}}
+        assert await saver.aget_tuple(subgraph) is None
         assert await saver.aget_tuple({"configurable": {"thread_id": "t"}}) is fake
         assert await saver.aget_tuple({"configurable": {"thread_id": "t"}}) is None
     assert await saver.aget_tuple({"configurable": {"thread_id": "t"}}) is None
     # Reads that were not served from the preload went to the saver itself.
-    assert [r.get("thread_id") for r in count_reads] == ["other", "t", "t", "t"]
+    assert [r.get("thread_id") for r in count_reads] == ["other", "t", "t", "t", "t"]

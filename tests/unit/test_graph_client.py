@@ -19,13 +19,34 @@ from agentgraph.whatsapp.client import (
     default_transport,
 )
 
+PROXY_VARIABLES = (
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+)
+
+
+@pytest.fixture(autouse=True)
+def no_proxy_environment(monkeypatch):
+    """The machine's proxy settings must not pick the transport under test."""
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
 
 class TinyGraph:
     """A raw HTTP/1.1 server answering each request with the next canned response."""
 
-    def __init__(self, answers: list[tuple[int, dict]], *, silent: bool = False) -> None:
+    def __init__(
+        self, answers: list[tuple[int, dict]], *, silent: bool = False, hang_up: bool = False
+    ) -> None:
         self.answers = answers
         self.silent = silent
+        self.hang_up = hang_up
         self.requests: list[tuple[str, dict, dict]] = []
         self.server: asyncio.Server | None = None
 
@@ -51,6 +72,9 @@ class TinyGraph:
                 self.requests.append((lines[0], headers, json.loads(body)))
                 if self.silent:
                     await asyncio.sleep(3600)
+                if self.hang_up:
+                    writer.close()
+                    return
                 status, payload = self.answers.pop(0)
                 data = json.dumps(payload).encode()
                 writer.write(
@@ -116,12 +140,8 @@ async def test_a_silent_server_times_out_as_retryable():
 
 def test_a_configured_proxy_keeps_httpx_transport(monkeypatch):
     limits = httpx.Limits(max_connections=5)
-    monkeypatch.delenv("HTTPS_PROXY", raising=False)
-    monkeypatch.delenv("https_proxy", raising=False)
-    monkeypatch.delenv("ALL_PROXY", raising=False)
-    monkeypatch.delenv("all_proxy", raising=False)
-    monkeypatch.delenv("HTTP_PROXY", raising=False)
-    monkeypatch.delenv("http_proxy", raising=False)
+    assert isinstance(default_transport(limits), AiohttpTransport)
+    monkeypatch.setenv("NO_PROXY", "localhost,.internal")  # exceptions alone: no proxy
     assert isinstance(default_transport(limits), AiohttpTransport)
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
     assert default_transport(limits) is None
@@ -130,11 +150,17 @@ def test_a_configured_proxy_keeps_httpx_transport(monkeypatch):
 async def test_a_configured_proxy_carries_the_requests(monkeypatch):
     proxy = TinyGraph([(200, {"messages": [{"id": "wamid.P"}]})])
     async with proxy as proxy_base:
-        for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
-            monkeypatch.delenv(name, raising=False)
         monkeypatch.setenv("HTTP_PROXY", proxy_base.removesuffix("/v21.0"))
         async with GraphClient("http://graph.invalid/v21.0", "tok", "123") as client:
             assert client._client is not None  # httpx's client, which reads the proxy
             wamid = await client.send("250788000001", {"type": "text", "text": {"body": "hi"}})
     assert wamid == "wamid.P"
     assert proxy.requests[0][0] == "POST http://graph.invalid/v21.0/123/messages HTTP/1.1"
+
+
+async def test_a_dropped_connection_is_retryable_and_named():
+    sink = TinyGraph([], hang_up=True)
+    async with sink as base, GraphClient(base, "tok", "123") as client:
+        with pytest.raises(GraphUnavailable, match="ServerDisconnectedError") as caught:
+            await client.send("250788000001", {"type": "text", "text": {"body": "hi"}})
+    assert caught.value.retryable

@@ -59,7 +59,13 @@ def test_tracebacks_are_masked():
 def test_per_request_http_client_logs_are_quiet():
     from agentgraph.observability.logging import configure_logging
 
-    configure_logging()
-    assert not logging.getLogger("httpx").isEnabledFor(logging.INFO)
-    assert logging.getLogger("httpx").isEnabledFor(logging.WARNING)
-    assert logging.getLogger("agentgraph.runtime.channel").isEnabledFor(logging.INFO)
+    httpx_logger, root = logging.getLogger("httpx"), logging.getLogger()
+    levels = (httpx_logger.level, root.level)
+    try:
+        configure_logging()
+        assert not httpx_logger.isEnabledFor(logging.INFO)
+        assert httpx_logger.isEnabledFor(logging.WARNING)
+        assert logging.getLogger("agentgraph.runtime.channel").isEnabledFor(logging.INFO)
+    finally:
+        httpx_logger.setLevel(levels[0])
+        root.setLevel(levels[1])
