@@ -42,7 +42,7 @@ from agentgraph.runtime.outbox import Outbox
 from agentgraph.runtime.queue import InProcessQueue, RedisStreamQueue, WorkQueue
 from agentgraph.runtime.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from agentgraph.runtime.statuses import MessageStatuses
-from agentgraph.runtime.turns import APOLOGY
+from agentgraph.runtime.turns import APOLOGY, mask_thread
 from agentgraph.whatsapp import replies
 from agentgraph.whatsapp.client import GraphClient
 from agentgraph.whatsapp.inbound import InboundMessage
@@ -165,13 +165,18 @@ class WhatsAppChannel:
             more = len(rows) == limit
             while rows:
                 batch = take_batch(rows, self.settings.debounce_seconds)
-                await self._handle(batch)
+                if not await self._handle(batch):
+                    # Another worker answered these rows: it has this conversation now
+                    # (this one lost its lock), so the rest of the snapshot is its too.
+                    log.warning("conversation %s taken over; leaving it", mask_thread(thread_id))
+                    return
                 rows = rows[len(batch) :]
                 if not rows and more:
                     rows = await self.inbox.pending(thread_id, limit)
                     more = len(rows) == limit
 
-    async def _handle(self, batch: list[InboxRow]) -> None:
+    async def _handle(self, batch: list[InboxRow]) -> bool:
+        """Answer one batch; False when another worker had already answered it."""
         messages = [row.message for row in batch]
         last = messages[-1]
         read_receipt = None
@@ -184,7 +189,7 @@ class WhatsAppChannel:
         except Exception:
             log.exception("answering %s failed", mask_phone("+" + last.wa_id))
             outgoing = replies.texts(APOLOGY)
-        ids = await self.outbox.commit_turn(
+        committed = await self.outbox.commit_turn(
             thread_id=batch[0].thread_id,
             recipient=last.wa_id,
             inbound_ids=[row.message_id for row in batch],
@@ -197,7 +202,9 @@ class WhatsAppChannel:
                 await read_receipt
             except Exception as exc:
                 log.info("mark-as-read failed: %s", exc)
-        await self.delivery.deliver(ids)
+        # Rows of an earlier commit of the same turn are sent at most once (claim).
+        await self.delivery.deliver(committed.ids)
+        return committed.answered > 0
 
     async def recover(self) -> None:
         """Re-enqueue conversations with unanswered messages and send leftover replies."""

@@ -3,12 +3,15 @@
 `Outbox.commit_turn` stores a turn's outgoing messages (keyed `{inbound_id}:{n}`,
 so committing the same turn twice stores nothing new) and marks the inbound
 messages answered, atomically (one transaction on SQLite, one statement on
-Postgres). A crash after that commit loses nothing and repeats nothing: the turn is
-not run again, and the rows are still `pending` for whoever delivers next. `claim`
-moves a row to `sending` atomically, so two processes never both send it. The one
-unavoidable gap is a crash after Meta accepted a send but before `mark_sent`:
-`release_stale` then returns the row to `pending`, and that message may be sent a
-second time.
+Postgres). Replies are stored only if the commit itself answered at least one of
+the inbound messages: when another worker answered them first (it took the
+conversation over after this one lost its lock), this commit stores nothing and
+says so (`CommittedTurn.answered == 0`). A crash after a commit loses nothing and
+repeats nothing: the turn is not run again, and the rows are still `pending` for
+whoever delivers next. `claim` moves a row to `sending` atomically, so two
+processes never both send it. The one unavoidable gap is a crash after Meta
+accepted a send but before `mark_sent`: `release_stale` then returns the row to
+`pending`, and that message may be sent a second time.
 """
 
 from __future__ import annotations
@@ -87,6 +90,15 @@ _INSERT_ONE = (
 )
 
 
+@dataclass(frozen=True)
+class CommittedTurn:
+    """Row ids of a turn's replies (stored now or by an earlier commit of the same
+    turn), and how many of its inbound messages this commit marked answered."""
+
+    ids: list[int]
+    answered: int
+
+
 class Outbox:
     """SQL repository of `wa_outbox` (and the inbox rows a turn answers)."""
 
@@ -101,8 +113,8 @@ class Outbox:
         inbound_ids: Sequence[str],
         messages: Sequence[dict[str, Any]],
         orphan_after_seconds: float = 30.0,
-    ) -> list[int]:
-        """Store replies and mark `inbound_ids` answered, atomically; returns row ids.
+    ) -> CommittedTurn:
+        """Mark `inbound_ids` answered and store the replies, atomically.
 
         The committing worker sends the rows itself; the background sweep leaves
         them alone for `orphan_after_seconds` (only a dead worker's rows are swept).
@@ -123,51 +135,22 @@ class Outbox:
             ]
             for key, message in zip(keys, messages, strict=True)
         ]
-        if self._db.engine == "postgres":
-            return await self._commit_postgres(keys, rows, inbound_ids, now)
-        ids: list[int] = []
-        async with self._db.transaction() as tx:
-            for key, params in zip(keys, rows, strict=True):
-                row_id = await tx.fetchval(_INSERT_ONE, params)
-                if row_id is None:
-                    row_id = await tx.fetchval(
-                        "SELECT id FROM wa_outbox WHERE idempotency_key = ?", [key]
-                    )
-                ids.append(int(row_id))
-            marks = ", ".join("?" for _ in inbound_ids)
-            await tx.execute(
-                "UPDATE wa_inbox SET status = 'done', processed_at = ? "
-                f"WHERE status = 'queued' AND message_id IN ({marks})",
-                [now, *inbound_ids],
-            )
-        return ids
-
-    async def _commit_postgres(
-        self,
-        keys: list[str],
-        rows: list[list[Any]],
-        inbound_ids: Sequence[str],
-        now: float,
-    ) -> list[int]:
-        """`commit_turn` as one statement: a statement is atomic on its own, so the
-        replies and the inbox marks commit together without BEGIN/COMMIT round trips."""
         marks = ", ".join("?" for _ in inbound_ids)
         mark_done = (
             "UPDATE wa_inbox SET status = 'done', processed_at = ? "
             f"WHERE status = 'queued' AND message_id IN ({marks})"
         )
-        if not rows:
-            await self._db.execute(mark_done, [now, *inbound_ids])
-            return []
-        values = ", ".join("(?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)" for _ in rows)
-        # Data-modifying WITH clauses always run to completion, read or not.
-        stored = await self._db.fetchall(
-            f"WITH done AS ({mark_done}), inserted AS ({_INSERT_HEAD} VALUES {values} "
-            "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, idempotency_key) "
-            "SELECT id, idempotency_key FROM inserted",
-            [now, *inbound_ids, *(value for row in rows for value in row)],
-        )
-        found = {r["idempotency_key"]: int(r["id"]) for r in stored}
+        if self._db.engine == "postgres":
+            answered, found = await self._commit_postgres(mark_done, rows, inbound_ids, now)
+        else:
+            found = {}
+            async with self._db.transaction() as tx:
+                answered = await tx.execute(mark_done, [now, *inbound_ids])
+                if answered:
+                    for key, params in zip(keys, rows, strict=True):
+                        row_id = await tx.fetchval(_INSERT_ONE, params)
+                        if row_id is not None:
+                            found[key] = int(row_id)
         missing = [key for key in keys if key not in found]
         if missing:
             # The same turn committed before (a crash after its commit): same rows.
@@ -177,7 +160,33 @@ class Outbox:
                 missing,
             )
             found.update({r["idempotency_key"]: int(r["id"]) for r in again})
-        return [found[key] for key in keys]
+        return CommittedTurn([found[key] for key in keys if key in found], answered)
+
+    async def _commit_postgres(
+        self, mark_done: str, rows: list[list[Any]], inbound_ids: Sequence[str], now: float
+    ) -> tuple[int, dict[str, int]]:
+        """`commit_turn` as one statement: a statement is atomic on its own, so the
+        replies and the inbox marks commit together without BEGIN/COMMIT round trips."""
+        if not rows:
+            return await self._db.execute(mark_done, [now, *inbound_ids]), {}
+        values = ", ".join("(?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)" for _ in rows)
+        columns = (
+            "idempotency_key, thread_id, recipient, inbound_id, kind, payload, status, "
+            "attempts, next_attempt_at, created_at"
+        )
+        # Data-modifying WITH clauses always run to completion, read or not; the
+        # replies go in only if this statement answered something.
+        stored = await self._db.fetchall(
+            f"WITH done AS ({mark_done} RETURNING 1), "
+            f"inserted AS ({_INSERT_HEAD} SELECT * FROM (VALUES {values}) AS v ({columns}) "
+            "WHERE EXISTS (SELECT 1 FROM done) "
+            "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, idempotency_key) "
+            "SELECT (SELECT count(*) FROM done) AS answered, inserted.id, "
+            "inserted.idempotency_key FROM (SELECT 1) AS one LEFT JOIN inserted ON true",
+            [now, *inbound_ids, *(value for row in rows for value in row)],
+        )
+        answered = int(stored[0]["answered"]) if stored else 0
+        return answered, {r["idempotency_key"]: int(r["id"]) for r in stored if r["id"] is not None}
 
     async def claim(self, row_id: int) -> OutboxRow | None:
         """Take a pending row for sending; None when it is not pending any more."""

@@ -177,7 +177,7 @@ class TurnRunner:
                         )
                     replies += final.replies
             except Exception:
-                log.exception("turn failed on thread %s", _mask_thread(thread_id))
+                log.exception("turn failed on thread %s", mask_thread(thread_id))
                 # What tools already did in this run (a transfer, a booking) is news the
                 # user must get even though the model could not phrase the answer.
                 done = final.tool_results if final is not None else []
@@ -187,13 +187,13 @@ class TurnRunner:
             try:
                 result = await self._result(config, text, replies, error, final)
             except Exception:
-                log.exception("reading state failed on thread %s", _mask_thread(thread_id))
+                log.exception("reading state failed on thread %s", mask_thread(thread_id))
                 result = TurnResult(text, replies or [APOLOGY], "triage", False, error=True)
             if self._should_prune(result):
                 try:
                     await prune_thread(self.graph.checkpointer, thread_id, self.retention)  # type: ignore[arg-type]
                 except Exception:
-                    log.exception("checkpoint pruning failed on %s", _mask_thread(thread_id))
+                    log.exception("checkpoint pruning failed on %s", mask_thread(thread_id))
         elapsed = time.perf_counter() - started
         result.latency_ms = elapsed * 1000
         TURN_SECONDS.labels(context.channel).observe(elapsed)
@@ -308,7 +308,7 @@ def _interrupt_text(item: Interrupt) -> str:
     return str(value)
 
 
-def _mask_thread(thread_id: str) -> str:
+def mask_thread(thread_id: str) -> str:
     # Thread ids embed phone numbers; logs keep only the last two digits.
     head, _, tail = thread_id.rpartition(":")
     return f"{head}:***{tail[-2:]}" if tail else thread_id

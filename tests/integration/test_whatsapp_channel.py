@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
+
+from langchain_core.messages import AIMessage
+
 from agentgraph.runtime.assistant import open_assistant
 from agentgraph.runtime.channel import open_whatsapp_channel
+from agentgraph.testing import FunctionChatModel
 from agentgraph.whatsapp.payloads import parse_webhook
 from tests.support.echo_model import EchoChatModel
 from tests.support.whatsapp import PHONE_NUMBER_ID, webhook
@@ -30,3 +35,31 @@ async def test_one_job_answers_more_queued_rows_than_one_read_returns(sqlite_set
         assert [row.payload["text"]["body"] for row in sent] == [f"echo: m{n}" for n in range(5)]
         assert [row.inbound_id for row in sent] == [f"wamid.page.{n}" for n in range(5)]
         assert await channel.inbox.depth() == 0
+
+
+async def test_a_conversation_taken_over_mid_job_is_left_to_its_new_owner(sqlite_settings):
+    """If another worker answered the rows meanwhile (this one lost its lock), this
+    job stores and sends nothing for them and stops answering its snapshot."""
+    settings = sqlite_settings.model_copy(update={"debounce_seconds": 0.0})
+    calls: list[str] = []
+
+    def answered_elsewhere(messages):
+        calls.append(str(messages[-1].content))
+        with sqlite3.connect(settings.data_dir / "agentgraph.sqlite3", timeout=5) as db:
+            db.execute("UPDATE wa_inbox SET status = 'done' WHERE message_id LIKE 'wamid.to.%'")
+        return AIMessage(content="late answer")
+
+    async with (
+        open_assistant(settings, model=FunctionChatModel(respond=answered_elsewhere)) as assistant,
+        open_whatsapp_channel(settings, assistant, consume=False) as channel,
+    ):
+        body = webhook(
+            [
+                {"from": WA_ID, "id": f"wamid.to.{n}", "type": "text", "text": {"body": f"t{n}"}}
+                for n in range(3)
+            ]
+        )
+        await channel.ingest(parse_webhook(body))
+        await channel.process_thread(f"wa:{PHONE_NUMBER_ID}:{WA_ID}")
+        assert calls == ["t0"]  # one turn, then the job stopped
+        assert await channel.outbox.recent(thread_id=f"wa:{PHONE_NUMBER_ID}:{WA_ID}") == []

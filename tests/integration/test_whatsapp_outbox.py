@@ -23,12 +23,14 @@ async def test_commit_turn_stores_once_in_order_and_marks_the_inbox(any_settings
         await inbox.add_many([_message("wamid.a"), _message("wamid.b"), _message("wamid.c")])
         replies = [{"type": "text", "text": {"body": f"reply {n}"}} for n in range(3)]
 
-        ids = await outbox.commit_turn(
+        committed = await outbox.commit_turn(
             thread_id=THREAD,
             recipient="972500000001",
             inbound_ids=["wamid.a", "wamid.b"],
             messages=replies,
         )
+        ids = committed.ids
+        assert committed.answered == 2
         assert ids == sorted(ids) and len(set(ids)) == 3
         assert await inbox.status_of("wamid.a") == "done"
         assert await inbox.status_of("wamid.b") == "done"
@@ -49,15 +51,24 @@ async def test_commit_turn_stores_once_in_order_and_marks_the_inbox(any_settings
             inbound_ids=["wamid.a", "wamid.b"],
             messages=replies,
         )
-        assert again == ids
+        assert again.ids == ids and again.answered == 0
+        assert len(await outbox.recent(thread_id=THREAD)) == 3
+
+        # A worker that lost the conversation composed a different turn for rows
+        # another worker already answered: nothing of it is stored.
+        late = await outbox.commit_turn(
+            thread_id=THREAD,
+            recipient="972500000001",
+            inbound_ids=["wamid.a"],
+            messages=[*replies, {"type": "text", "text": {"body": "late extra"}}],
+        )
+        assert late.answered == 0 and late.ids == ids
         assert len(await outbox.recent(thread_id=THREAD)) == 3
 
         # A turn without replies (an opted-out user) still marks its message answered.
-        assert (
-            await outbox.commit_turn(
-                thread_id=THREAD, recipient="972500000001", inbound_ids=["wamid.c"], messages=[]
-            )
-            == []
+        silent = await outbox.commit_turn(
+            thread_id=THREAD, recipient="972500000001", inbound_ids=["wamid.c"], messages=[]
         )
+        assert silent.ids == [] and silent.answered == 1
         assert await inbox.status_of("wamid.c") == "done"
         assert await inbox.pending(THREAD) == []
