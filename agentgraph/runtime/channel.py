@@ -166,9 +166,11 @@ class WhatsAppChannel:
             while rows:
                 batch = take_batch(rows, self.settings.debounce_seconds)
                 if not await self._handle(batch):
-                    # Another worker answered these rows: it has this conversation now
-                    # (this one lost its lock), so the rest of the snapshot is its too.
-                    log.warning("conversation %s taken over; leaving it", mask_thread(thread_id))
+                    # Another worker answered some of these rows: two workers ran this
+                    # conversation (a lock was lost). Stop, and let a fresh job re-read
+                    # what is still queued once it holds the lock.
+                    log.warning("conversation %s answered elsewhere", mask_thread(thread_id))
+                    await self.queue.put(thread_id)
                     return
                 rows = rows[len(batch) :]
                 if not rows and more:
@@ -176,7 +178,8 @@ class WhatsAppChannel:
                     more = len(rows) == limit
 
     async def _handle(self, batch: list[InboxRow]) -> bool:
-        """Answer one batch; False when another worker had already answered it."""
+        """Answer one batch; False when another worker had answered any of it (then
+        nothing of this turn is stored or sent)."""
         messages = [row.message for row in batch]
         last = messages[-1]
         read_receipt = None
@@ -202,9 +205,10 @@ class WhatsAppChannel:
                 await read_receipt
             except Exception as exc:
                 log.info("mark-as-read failed: %s", exc)
-        # Rows of an earlier commit of the same turn are sent at most once (claim).
+        if not committed.answered:
+            return False
         await self.delivery.deliver(committed.ids)
-        return committed.answered > 0
+        return True
 
     async def recover(self) -> None:
         """Re-enqueue conversations with unanswered messages and send leftover replies."""

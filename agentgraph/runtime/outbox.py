@@ -1,17 +1,16 @@
 """The outbox: replies are written durably before they are sent, then sent once.
 
-`Outbox.commit_turn` stores a turn's outgoing messages (keyed `{inbound_id}:{n}`,
-so committing the same turn twice stores nothing new) and marks the inbound
-messages answered, atomically (one transaction on SQLite, one statement on
-Postgres). Replies are stored only if the commit itself answered at least one of
-the inbound messages: when another worker answered them first (it took the
-conversation over after this one lost its lock), this commit stores nothing and
-says so (`CommittedTurn.answered == 0`). A crash after a commit loses nothing and
-repeats nothing: the turn is not run again, and the rows are still `pending` for
-whoever delivers next. `claim` moves a row to `sending` atomically, so two
-processes never both send it. The one unavoidable gap is a crash after Meta
-accepted a send but before `mark_sent`: `release_stale` then returns the row to
-`pending`, and that message may be sent a second time.
+`Outbox.commit_turn` stores a turn's outgoing messages (keyed `{inbound_id}:{n}`)
+and marks the inbound messages answered, atomically (one transaction on SQLite,
+one statement on Postgres). It is all or nothing: if another worker answered any
+of the inbound messages first (two workers ran the conversation after a lock was
+lost), this commit marks and stores nothing and says so
+(`CommittedTurn.answered == 0`). A crash after a commit loses nothing and repeats
+nothing: the turn is not run again, and the rows are still `pending` for whoever
+delivers next. `claim` moves a row to `sending` atomically, so two processes never
+both send it. The one unavoidable gap is a crash after Meta accepted a send but
+before `mark_sent`: `release_stale` then returns the row to `pending`, and that
+message may be sent a second time.
 """
 
 from __future__ import annotations
@@ -92,8 +91,8 @@ _INSERT_ONE = (
 
 @dataclass(frozen=True)
 class CommittedTurn:
-    """Row ids of a turn's replies (stored now or by an earlier commit of the same
-    turn), and how many of its inbound messages this commit marked answered."""
+    """Row ids of the replies this commit stored, and how many inbound messages it
+    marked answered (all of them, or 0 when another worker had answered any)."""
 
     ids: list[int]
     answered: int
@@ -114,7 +113,8 @@ class Outbox:
         messages: Sequence[dict[str, Any]],
         orphan_after_seconds: float = 30.0,
     ) -> CommittedTurn:
-        """Mark `inbound_ids` answered and store the replies, atomically.
+        """Mark `inbound_ids` answered and store the replies, atomically, or do
+        nothing when any of them was answered already.
 
         The committing worker sends the rows itself; the background sweep leaves
         them alone for `orphan_after_seconds` (only a dead worker's rows are swept).
@@ -135,25 +135,32 @@ class Outbox:
             ]
             for key, message in zip(keys, messages, strict=True)
         ]
-        marks = ", ".join("?" for _ in inbound_ids)
-        mark_done = (
-            "UPDATE wa_inbox SET status = 'done', processed_at = ? "
-            f"WHERE status = 'queued' AND message_id IN ({marks})"
-        )
+        inbound = list(dict.fromkeys(inbound_ids))
         if self._db.engine == "postgres":
-            answered, found = await self._commit_postgres(mark_done, rows, inbound_ids, now)
+            answered, found = await self._commit_postgres(rows, inbound, now)
         else:
             found = {}
+            marks = ", ".join("?" for _ in inbound)
             async with self._db.transaction() as tx:
-                answered = await tx.execute(mark_done, [now, *inbound_ids])
-                if answered:
+                queued = await tx.fetchval(
+                    "SELECT COUNT(*) FROM wa_inbox "
+                    f"WHERE status = 'queued' AND message_id IN ({marks})",
+                    inbound,
+                )
+                answered = 0
+                if int(queued or 0) == len(inbound):
+                    answered = await tx.execute(
+                        "UPDATE wa_inbox SET status = 'done', processed_at = ? "
+                        f"WHERE status = 'queued' AND message_id IN ({marks})",
+                        [now, *inbound],
+                    )
                     for key, params in zip(keys, rows, strict=True):
                         row_id = await tx.fetchval(_INSERT_ONE, params)
                         if row_id is not None:
                             found[key] = int(row_id)
         missing = [key for key in keys if key not in found]
-        if missing:
-            # The same turn committed before (a crash after its commit): same rows.
+        if answered and missing:
+            # Defensive: rows stored under these keys before are the same turn's rows.
             again = await self._db.fetchall(
                 "SELECT id, idempotency_key FROM wa_outbox WHERE idempotency_key IN "
                 f"({', '.join('?' for _ in missing)})",
@@ -163,27 +170,40 @@ class Outbox:
         return CommittedTurn([found[key] for key in keys if key in found], answered)
 
     async def _commit_postgres(
-        self, mark_done: str, rows: list[list[Any]], inbound_ids: Sequence[str], now: float
+        self, rows: list[list[Any]], inbound: list[str], now: float
     ) -> tuple[int, dict[str, int]]:
         """`commit_turn` as one statement: a statement is atomic on its own, so the
-        replies and the inbox marks commit together without BEGIN/COMMIT round trips."""
+        replies and the inbox marks commit together without BEGIN/COMMIT round trips.
+
+        `locked` takes the inbound rows' locks first and sees their latest versions
+        (a concurrent commit is waited for), so the marks are all or nothing."""
+        marks = ", ".join("?" for _ in inbound)
+        sql = (
+            "WITH locked AS (SELECT status FROM wa_inbox "
+            f"WHERE message_id IN ({marks}) FOR UPDATE), "
+            "done AS (UPDATE wa_inbox SET status = 'done', processed_at = ? "
+            f"WHERE status = 'queued' AND message_id IN ({marks}) "
+            f"AND (SELECT COUNT(*) FROM locked WHERE status = 'queued') = {len(inbound)} "
+            "RETURNING 1)"
+        )
+        params: list[Any] = [*inbound, now, *inbound]
         if not rows:
-            return await self._db.execute(mark_done, [now, *inbound_ids]), {}
+            answered = await self._db.fetchval(f"{sql} SELECT COUNT(*) FROM done", params)
+            return int(answered or 0), {}
         values = ", ".join("(?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)" for _ in rows)
         columns = (
             "idempotency_key, thread_id, recipient, inbound_id, kind, payload, status, "
             "attempts, next_attempt_at, created_at"
         )
         # Data-modifying WITH clauses always run to completion, read or not; the
-        # replies go in only if this statement answered something.
+        # replies go in only if this statement answered the messages.
         stored = await self._db.fetchall(
-            f"WITH done AS ({mark_done} RETURNING 1), "
-            f"inserted AS ({_INSERT_HEAD} SELECT * FROM (VALUES {values}) AS v ({columns}) "
-            "WHERE EXISTS (SELECT 1 FROM done) "
+            f"{sql}, inserted AS ({_INSERT_HEAD} SELECT * FROM (VALUES {values}) "
+            f"AS v ({columns}) WHERE EXISTS (SELECT 1 FROM done) "
             "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, idempotency_key) "
-            "SELECT (SELECT count(*) FROM done) AS answered, inserted.id, "
+            "SELECT (SELECT COUNT(*) FROM done) AS answered, inserted.id, "
             "inserted.idempotency_key FROM (SELECT 1) AS one LEFT JOIN inserted ON true",
-            [now, *inbound_ids, *(value for row in rows for value in row)],
+            [*params, *(value for row in rows for value in row)],
         )
         answered = int(stored[0]["answered"]) if stored else 0
         return answered, {r["idempotency_key"]: int(r["id"]) for r in stored if r["id"] is not None}

@@ -60,6 +60,10 @@ async def test_a_conversation_taken_over_mid_job_is_left_to_its_new_owner(sqlite
             ]
         )
         await channel.ingest(parse_webhook(body))
-        await channel.process_thread(f"wa:{PHONE_NUMBER_ID}:{WA_ID}")
+        thread = f"wa:{PHONE_NUMBER_ID}:{WA_ID}"
+        assert [job.thread_id for job in await channel.queue.take(10, 0.1)] == [thread]
+        await channel.process_thread(thread)
         assert calls == ["t0"]  # one turn, then the job stopped
-        assert await channel.outbox.recent(thread_id=f"wa:{PHONE_NUMBER_ID}:{WA_ID}") == []
+        assert await channel.outbox.recent(thread_id=thread) == []
+        # A fresh job re-reads what is still queued once it holds the lock.
+        assert [job.thread_id for job in await channel.queue.take(10, 0.1)] == [thread]
