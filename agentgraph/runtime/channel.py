@@ -233,7 +233,7 @@ async def open_whatsapp_channel(
     settings: Settings, assistant: Assistant, *, consume: bool = True
 ) -> AsyncIterator[WhatsAppChannel]:
     """The channel for this process; with `consume`, its worker loops run meanwhile."""
-    from agentgraph.runtime.worker import run_worker
+    from agentgraph.runtime.worker import STOP_GRACE_SECONDS, TAKE_BLOCK_SECONDS, run_worker
 
     redis: Any = None
     queue: WorkQueue
@@ -277,17 +277,23 @@ async def open_whatsapp_channel(
         redis=redis,
     )
     worker: asyncio.Task[None] | None = None
+    stop = asyncio.Event()
     try:
         if consume:
             await channel.recover()
-            worker = asyncio.create_task(run_worker(channel))
+            worker = asyncio.create_task(run_worker(channel, stop))
         yield channel
     finally:
         if worker is not None:
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
+            # The loop ends by itself within one queue read; cancelling is the fallback.
+            stop.set()
+            grace = TAKE_BLOCK_SECONDS + 2 * STOP_GRACE_SECONDS
+            done, _ = await asyncio.wait({worker}, timeout=grace)
+            if not done:
+                worker.cancel()
+                await asyncio.wait({worker}, timeout=STOP_GRACE_SECONDS)
         if client is not None:
             await client.aclose()
         if redis is not None:
-            await redis.aclose()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(redis.aclose(), timeout=STOP_GRACE_SECONDS)

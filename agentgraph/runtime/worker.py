@@ -15,7 +15,6 @@ from the environment; needs `REDIS_URL` to share work with servers) until SIGTER
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 import sys
@@ -32,10 +31,20 @@ from agentgraph.runtime.queue import Job
 log = logging.getLogger(__name__)
 
 HOUSEKEEPING_SECONDS = 1.0
+TAKE_BLOCK_SECONDS = 1.0
+STOP_GRACE_SECONDS = 5.0
 
 
-async def run_worker(channel: WhatsAppChannel) -> None:
-    """Consume the channel's queue until cancelled."""
+async def run_worker(channel: WhatsAppChannel, stop: asyncio.Event | None = None) -> None:
+    """Consume the channel's queue until `stop` is set (or the task is cancelled).
+
+    Stopping through `stop` lets a blocking queue read (Redis XREADGROUP, at most
+    `TAKE_BLOCK_SECONDS`) return by itself: cancelling redis-py in the middle of a
+    blocking read could leave the task waiting forever, which stalled server
+    shutdown. Turns still running when the loop ends get `STOP_GRACE_SECONDS` to
+    finish; then they are cancelled (their messages stay queued and are answered
+    after a restart or by another worker)."""
+    stop = stop or asyncio.Event()
     slots = asyncio.Semaphore(channel.settings.worker_concurrency)
     running: set[asyncio.Task[None]] = set()
 
@@ -70,10 +79,10 @@ async def run_worker(channel: WhatsAppChannel) -> None:
 
     keeper = asyncio.create_task(housekeeping())
     try:
-        while True:
+        while not stop.is_set():
             await slots.acquire()
             try:
-                jobs = await channel.queue.take(1, block_seconds=1.0)
+                jobs = await channel.queue.take(1, block_seconds=TAKE_BLOCK_SECONDS)
             except Exception:
                 slots.release()
                 log.exception("reading the queue failed")
@@ -85,11 +94,15 @@ async def run_worker(channel: WhatsAppChannel) -> None:
             start(jobs[0])
     finally:
         keeper.cancel()
+        if running:  # turns in flight get a grace period to finish and send
+            await asyncio.wait(set(running), timeout=STOP_GRACE_SECONDS)
         for task in list(running):
             task.cancel()
-        for task in [keeper, *running]:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        _, stuck = await asyncio.wait({keeper, *running}, timeout=STOP_GRACE_SECONDS)
+        if stuck:
+            log.warning(
+                "%d worker tasks did not stop within %.0f s", len(stuck), STOP_GRACE_SECONDS
+            )
 
 
 async def serve_worker(settings: Settings, *, model: BaseChatModel | None = None) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 
 from langchain_core.messages import AIMessage
 
 from agentgraph.runtime.assistant import open_assistant
 from agentgraph.runtime.channel import open_whatsapp_channel
+from agentgraph.runtime.worker import run_worker
 from agentgraph.testing import FunctionChatModel
 from agentgraph.whatsapp.payloads import parse_webhook
 from tests.support.echo_model import EchoChatModel
@@ -67,3 +69,33 @@ async def test_a_conversation_taken_over_mid_job_is_left_to_its_new_owner(sqlite
         assert await channel.outbox.recent(thread_id=thread) == []
         # A fresh job re-reads what is still queued once it holds the lock.
         assert [job.thread_id for job in await channel.queue.take(10, 0.1)] == [thread]
+
+
+async def test_the_worker_stops_by_itself_between_queue_reads(pg_settings, redis_url, redis_prefix):
+    """Shutdown sets the stop event instead of cancelling a blocking XREADGROUP
+    (cancelling redis-py mid-read could hang a server's shutdown forever); a turn
+    in flight finishes and its reply is stored before the worker returns."""
+    settings = pg_settings.model_copy(
+        update={"redis_url": redis_url, "redis_prefix": redis_prefix, "debounce_seconds": 0.0}
+    )
+    async with (
+        open_assistant(settings, model=EchoChatModel()) as assistant,
+        open_whatsapp_channel(settings, assistant, consume=False) as channel,
+    ):
+        stop = asyncio.Event()
+        worker = asyncio.create_task(run_worker(channel, stop))
+        body = webhook(
+            [{"from": WA_ID, "id": "wamid.stop.1", "type": "text", "text": {"body": "hi"}}]
+        )
+        await channel.ingest(parse_webhook(body))
+        thread = f"wa:{PHONE_NUMBER_ID}:{WA_ID}"
+        for _ in range(200):
+            if await channel.outbox.recent(thread_id=thread):
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)  # the loop is back in a blocking queue read
+        stop.set()
+        await asyncio.wait_for(worker, timeout=30)
+        assert not worker.cancelled()
+        sent = await channel.outbox.recent(thread_id=thread)
+        assert [row.payload["text"]["body"] for row in sent] == ["echo: hi"]
