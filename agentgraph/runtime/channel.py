@@ -154,9 +154,10 @@ class WhatsAppChannel:
     async def process_thread(self, thread_id: str) -> None:
         """Answer the conversation's queued messages, oldest first.
 
-        Only rows queued when the lock was taken are answered here: a message that
-        arrives later has its own job behind the other conversations' jobs, so a busy
-        conversation cannot jump the queue (and no query is spent looking for it)."""
+        The queued rows are read once, when the lock is taken (again only when a full
+        page of `pending_batch` rows was read): a message that arrives later has its
+        own job behind the other conversations' jobs, so a busy conversation cannot
+        jump the queue, and no query per turn is spent looking for it."""
         limit = self.pending_batch
         async with self.locks.hold(thread_id):
             unsent, rows = await self.inbox.pending_with_unsent(thread_id, limit)
