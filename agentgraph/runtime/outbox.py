@@ -158,15 +158,8 @@ class Outbox:
                         row_id = await tx.fetchval(_INSERT_ONE, params)
                         if row_id is not None:
                             found[key] = int(row_id)
-        missing = [key for key in keys if key not in found]
-        if answered and missing:
-            # Defensive: rows stored under these keys before are the same turn's rows.
-            again = await self._db.fetchall(
-                "SELECT id, idempotency_key FROM wa_outbox WHERE idempotency_key IN "
-                f"({', '.join('?' for _ in missing)})",
-                missing,
-            )
-            found.update({r["idempotency_key"]: int(r["id"]) for r in again})
+        # All or nothing: a commit that answered its messages is the first to use
+        # their keys, so every reply row is new here.
         return CommittedTurn([found[key] for key in keys if key in found], answered)
 
     async def _commit_postgres(
