@@ -15,6 +15,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Literal, TypedDict
 
 from langgraph.types import interrupt
@@ -60,6 +61,13 @@ def _fold(text: str) -> str:
 _FILLER = {"please", "pls", "plz", "thanks", "thank you", "merci", "svp", "s'il vous plait"}
 
 
+@lru_cache(maxsize=1)
+def _answer_words() -> tuple[frozenset[str], frozenset[str]]:
+    """The folded yes- and no-phrases (folded once: every turn classifies its text)."""
+    table = load_table("confirmation.json")
+    return frozenset(_fold(w) for w in table["yes"]), frozenset(_fold(w) for w in table["no"])
+
+
 def classify_answer(text: str) -> Answer:
     """Map a reply to yes / no / other using `prompts/confirmation.json` (EN, FR, RW).
 
@@ -67,9 +75,7 @@ def classify_answer(text: str) -> Answer:
     a yes-phrase (or a no-phrase). "ok cancel", "yes but send 2000" or "oui non" are
     "other", which never moves money.
     """
-    table = load_table("confirmation.json")
-    yes = {_fold(w) for w in table["yes"]}
-    no = {_fold(w) for w in table["no"]}
+    yes, no = _answer_words()
     words = " ".join(_fold(text).split())
     for filler in sorted(_FILLER, key=len, reverse=True):
         words = f" {words} ".replace(f" {filler} ", " ").strip()
