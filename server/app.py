@@ -18,6 +18,7 @@ from agentgraph.config import ConfigError, Settings, get_settings
 from agentgraph.observability.logging import configure_logging
 from agentgraph.runtime.assistant import open_assistant
 from agentgraph.runtime.channel import open_whatsapp_channel
+from agentgraph.runtime.heap import settle_heap
 from server import events as events_routes
 from server import health, metrics
 from server import whatsapp as whatsapp_routes
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None, *, model: BaseChatModel | None 
                 if settings.redis_url:
                     app.state.health_checks["redis"] = channel.check_redis
                 async with events_routes.open_conductor(app, settings, assistant.persistence):
+                    settle_heap()
                     yield
 
     app = FastAPI(

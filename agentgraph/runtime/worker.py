@@ -25,6 +25,7 @@ from agentgraph.config import ConfigError, Settings, load_settings
 from agentgraph.observability.logging import configure_logging
 from agentgraph.runtime.assistant import open_assistant
 from agentgraph.runtime.channel import WhatsAppChannel, open_whatsapp_channel
+from agentgraph.runtime.heap import settle_heap
 from agentgraph.runtime.metrics import QUEUE_DEPTH
 from agentgraph.runtime.queue import Job
 
@@ -115,6 +116,7 @@ async def serve_worker(settings: Settings, *, model: BaseChatModel | None = None
         open_assistant(settings, model=model) as assistant,
         open_whatsapp_channel(settings, assistant, consume=True),
     ):
+        settle_heap()
         log.info("worker ready")
         await stop.wait()
 
