@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from langchain_core.language_models import BaseChatModel
+from starlette.types import Receive, Scope, Send
 
 from agentgraph.config import ConfigError, Settings, get_settings
 from agentgraph.observability.logging import configure_logging
@@ -24,7 +25,37 @@ from server import health, metrics
 from server import whatsapp as whatsapp_routes
 
 
-def create_app(settings: Settings | None = None, *, model: BaseChatModel | None = None) -> FastAPI:
+class AgentgraphApp(FastAPI):
+    """FastAPI, with `POST /webhooks/whatsapp` answered ahead of the middleware stack.
+
+    Meta posts every message and status there, so it is most of the server's requests;
+    skipping Starlette's middleware layers and route matching for it saves 50 to 70 µs
+    of CPU per webhook (about a tenth of the request's cost). Middleware added to the
+    app therefore does not see it. Every other request, and the webhook in any app
+    that only includes the router, takes the normal path."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] == "POST"
+            and _route_path(scope) == whatsapp_routes.WEBHOOK_PATH
+        ):
+            scope["app"] = self
+            await whatsapp_routes.webhook_asgi(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+def _route_path(scope: Scope) -> str:
+    # As Starlette routes: the path below the app's mount point (`root_path`).
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
+def create_app(
+    settings: Settings | None = None, *, model: BaseChatModel | None = None
+) -> AgentgraphApp:
     """Build the app; `model` overrides the configured chat model (tests)."""
     settings = settings or get_settings()
     if settings.production and settings.whatsapp_app_secret is None:
@@ -48,7 +79,7 @@ def create_app(settings: Settings | None = None, *, model: BaseChatModel | None 
                     settle_heap()
                     yield
 
-    app = FastAPI(
+    app = AgentgraphApp(
         title="agentgraph",
         version="0.1.0",
         description="LangGraph agents for WhatsApp and live events.",

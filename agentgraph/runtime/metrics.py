@@ -13,7 +13,8 @@ from agentgraph.observability.metrics import REGISTRY
 
 WEBHOOK_REQUESTS = Counter(
     "agentgraph_webhook_requests_total",
-    "WhatsApp webhook requests by outcome (ok, unauthorized, forbidden, too_large, invalid).",
+    "WhatsApp webhook requests by outcome "
+    "(ok, unauthorized, forbidden, too_large, invalid, error).",
     ["outcome"],
     registry=REGISTRY,
 )

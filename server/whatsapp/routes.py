@@ -19,6 +19,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.types import Receive, Scope, Send
 
 from agentgraph.config import Settings
 from agentgraph.runtime.channel import WhatsAppChannel
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["whatsapp"])
 
 MAX_BODY_BYTES = 3 * 1024 * 1024
+WEBHOOK_PATH = "/webhooks/whatsapp"
 
 
 def _channel(request: Request) -> WhatsAppChannel:
@@ -39,7 +41,7 @@ def _channel(request: Request) -> WhatsAppChannel:
     return channel
 
 
-@router.get("/webhooks/whatsapp", response_class=PlainTextResponse)
+@router.get(WEBHOOK_PATH, response_class=PlainTextResponse)
 async def verify(
     settings: SettingsDep,
     mode: str = Query(default="", alias="hub.mode"),
@@ -78,12 +80,13 @@ def _refuse(status: int, outcome: str, detail: str, started: float) -> JSONRespo
     return JSONResponse({"detail": detail}, status_code=status)
 
 
-async def receive(request: Request) -> JSONResponse:
+async def receive_webhook(request: Request) -> JSONResponse:
     """Store the notification's updates and acknowledge.
 
-    A plain Starlette route (registered below): this is the hottest request of the
-    server, and it needs none of FastAPI's parameter parsing or dependency solving
-    (a few percent of the server's CPU per message under load)."""
+    A plain Starlette endpoint: this is the hottest request of the server, and it
+    needs none of FastAPI's parameter parsing or dependency solving. The app built by
+    `server.app.create_app` goes further and calls it through `webhook_asgi`, ahead of
+    the middleware stack and the route table."""
     started = time.perf_counter()
     settings: Settings = request.app.state.settings
     raw = await _read_limited(request)
@@ -100,13 +103,25 @@ async def receive(request: Request) -> JSONResponse:
         body = parse_webhook(raw)
     except InvalidPayload as exc:
         return _refuse(400, "invalid", str(exc), started)
-    await _channel(request).ingest(body)
+    try:
+        await _channel(request).ingest(body)
+    except Exception:
+        # Not acknowledged, so Meta delivers the notification again later; whatever
+        # part was stored is deduplicated then.
+        log.exception("storing a webhook failed")
+        return _refuse(500, "error", "could not store the notification", started)
     WEBHOOK_REQUESTS.labels("ok").inc()
     ACK_SECONDS.observe(time.perf_counter() - started)
     return JSONResponse({"status": "ok"})
 
 
-router.add_route("/webhooks/whatsapp", receive, methods=["POST"])
+async def webhook_asgi(scope: Scope, receive: Receive, send: Send) -> None:
+    """`POST /webhooks/whatsapp` as a bare ASGI call; `scope["app"]` must be the app."""
+    response = await receive_webhook(Request(scope, receive))
+    await response(scope, receive, send)
+
+
+router.add_route(WEBHOOK_PATH, receive_webhook, methods=["POST"])
 
 
 @router.get("/dev/outbox")

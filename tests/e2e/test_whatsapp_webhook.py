@@ -6,10 +6,13 @@ from __future__ import annotations
 import asyncio
 import json
 
+import httpx
 import pytest
 
-from agentgraph.runtime.metrics import DEDUP_HITS
+from agentgraph.runtime.metrics import DEDUP_HITS, WEBHOOK_REQUESTS
 from agentgraph.whatsapp import replies
+from server.app import create_app
+from tests.support.echo_model import EchoChatModel
 from tests.support.graph_api_sink import GraphApiSink
 from tests.support.live_server import live_server
 from tests.support.whatsapp import (
@@ -134,6 +137,44 @@ async def test_refusals_process_nothing(sqlite_settings, sink):
         assert await channel.inbox.depth() == 0
         assert await channel.outbox.recent() == []
         assert sink.requests == []
+
+
+async def test_a_notification_that_cannot_be_stored_is_not_acknowledged(
+    sqlite_settings, sink, caplog
+):
+    """Storage failing (here: the inbox table is gone) answers 500, so Meta delivers
+    the notification again; once storage is back the redelivery is answered once."""
+    raw = webhook([text_message("hello", mid="wamid.store-fails")])
+    errors = WEBHOOK_REQUESTS.labels("error")
+    before = errors._value.get()
+    async with running_app(channel_settings(sqlite_settings, sink.url)) as (http, channel):
+        db = channel.assistant.persistence.domain.db
+        await db.execute("ALTER TABLE wa_inbox RENAME TO wa_inbox_away")
+        refused = await post_signed(http, raw)
+        assert refused.status_code == 500
+        assert errors._value.get() == before + 1
+        assert "storing a webhook failed" in caplog.text
+        await db.execute("ALTER TABLE wa_inbox_away RENAME TO wa_inbox")
+        accepted = await post_signed(http, raw)
+        assert accepted.status_code == 200
+        await settle(channel)
+        assert [s.text for s in sink.sends] == [ECHO + "hello"]
+
+
+async def test_webhook_under_a_root_path(sqlite_settings, sink):
+    """Behind a proxy that strips a prefix (uvicorn `--root-path /wa`: the app sees
+    `/wa/webhooks/whatsapp` with root path `/wa`), the webhook is still answered."""
+    settings = channel_settings(sqlite_settings, sink.url)
+    app = create_app(settings, model=EchoChatModel())
+    async with (
+        live_server(app, root_path="/wa") as url,
+        httpx.AsyncClient(base_url=url, timeout=30) as http,
+    ):
+        raw = webhook([text_message("under a prefix")])
+        answer = await http.post("/webhooks/whatsapp", content=raw, headers=signed_headers(raw))
+        assert answer.status_code == 200
+        await settle(app.state.whatsapp)
+        assert [s.text for s in sink.sends] == [ECHO + "under a prefix"]
 
 
 async def test_updates_for_another_number_are_dropped(sqlite_settings, sink):

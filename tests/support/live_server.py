@@ -25,9 +25,13 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def live_server(app: Any, *, port: int | None = None) -> AsyncIterator[str]:
+async def live_server(
+    app: Any, *, port: int | None = None, root_path: str = ""
+) -> AsyncIterator[str]:
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", root_path=root_path
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:
