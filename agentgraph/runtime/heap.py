@@ -5,7 +5,7 @@ messages, pydantic models, SQL rows). CPython's cyclic collector runs a young pa
 every 700 net allocations, and from time to time a full pass over every tracked
 object, including the hundreds of thousands that start-up created and that live
 until exit (modules, the compiled graph, pydantic schemas, the app). In a serving
-process that was about 5% of its CPU.
+process under load that was about 2.5% of its CPU (timed with `gc.callbacks`).
 
 `settle_heap()`, called once a process has started (the server's lifespan, the
 worker's start-up):
