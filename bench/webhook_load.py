@@ -41,6 +41,11 @@ Reading the output:
 * CPU ms per message over the timed window: the server processes, this load generator
   (client + sink; it simulates Meta, so it should be small), every Postgres and Redis
   process, and the whole machine (everything, including other people's processes).
+* host speed: a fixed pure-Python loop timed before and after the run (best of
+  five). This VM's host is shared: the same code has spent 1.4x more CPU per message
+  an hour apart, and this figure moves with it, so compare runs only together with
+  it. CPU stolen: the hypervisor's own count of time this VM's cores waited for the
+  host (often near 0 even on a slow host: the host can also run us slower).
 * duplicates, order violations and lost must all be 0.
 
     python bench/webhook_load.py --users 100 --messages 10
@@ -353,6 +358,31 @@ def machine_busy_seconds() -> float:
     return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
+def steal_seconds() -> float:
+    """CPU seconds the hypervisor gave to others while this VM wanted them (all cores)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return values[7] / os.sysconf("SC_CLK_TCK")
+
+
+def host_speed_ms() -> float:
+    """Milliseconds for a fixed pure-Python workload, best of five: how fast one core
+    runs Python right now. Two runs of the same code differ in CPU per message by
+    about as much as this does, so it tells a slower host from slower code."""
+
+    def work() -> int:
+        table: dict[int, str] = {}
+        for i in range(200_000):
+            table[i % 1000] = str(i)
+        return len(orjson.dumps(list(table.values())))
+
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        work()
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
+
+
 def own_cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -523,6 +553,7 @@ async def main() -> None:
     )
     args = parser.parse_args()
     warmup = args.warmup if args.warmup is not None else (200 if args.rate else 0)
+    speed_before = host_speed_ms()
 
     admin = os.environ.get(
         "TEST_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -590,8 +621,10 @@ async def main() -> None:
         own_before = own_cpu_seconds()
         services_before = service_cpu_seconds()
         busy_before = machine_busy_seconds()
+        steal_before = steal_seconds()
         timed = await run_phase(clients, sink, plan, args.redeliver, args.rate)
         busy = machine_busy_seconds() - busy_before
+        steal = steal_seconds() - steal_before
         own_cpu = own_cpu_seconds() - own_before
         services_cpu = sum(
             cpu - services_before.get(pid, 0.0) for pid, cpu in service_cpu_seconds().items()
@@ -617,6 +650,7 @@ async def main() -> None:
         keys = list(keys_client.scan_iter(f"{prefix}:*"))
         if keys:
             keys_client.delete(*keys)
+    speed_after = host_speed_ms()
 
     total = args.users * args.messages
     duplicates = sum(len(times) - 1 for times in sink.arrivals.values() if len(times) > 1)
@@ -667,6 +701,15 @@ async def main() -> None:
         "| CPU ms per message: server processes / load generator / Postgres+Redis "
         f"/ whole machine | {server_cpu * per:.1f} / {own_cpu * per:.1f} / "
         f"{services_cpu * per:.1f} / {busy * per:.1f} |"
+    )
+    cores = os.cpu_count() or 1
+    print(
+        "| host speed: fixed Python loop before / after the run (ms, lower is faster) | "
+        f"{speed_before:.1f} / {speed_after:.1f} |"
+    )
+    print(
+        f"| CPU stolen by the hypervisor in the window (% of all cores) | "
+        f"{100 * steal / (window * cores):.1f} |"
     )
     print(f"| duplicates | {duplicates} |")
     print(f"| order violations | {violations} |")
