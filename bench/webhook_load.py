@@ -41,11 +41,15 @@ Reading the output:
 * CPU ms per message over the timed window: the server processes, this load generator
   (client + sink; it simulates Meta, so it should be small), every Postgres and Redis
   process, and the whole machine (everything, including other people's processes).
-* host speed: a fixed pure-Python loop timed before and after the run (best of
-  five). This VM's host is shared: the same code has spent 1.4x more CPU per message
-  an hour apart, and this figure moves with it, so compare runs only together with
-  it. CPU stolen: the hypervisor's own count of time this VM's cores waited for the
-  host (often near 0 even on a slow host: the host can also run us slower).
+* host speed, host wake-up, CPU stolen: this VM's host is shared, and the same code
+  has spent twice the CPU per message on different hours. Host speed times a fixed
+  pure-Python loop (best of five), before and after the run; host wake-up times a
+  byte sent to another process and back (best of three), the exchange the server
+  makes with Postgres, Redis and its clients many times per message; CPU stolen is
+  the hypervisor's own count of time this VM's cores waited for the host. None of
+  them explains every slow hour (on 2026-12-03 the loop and the steal were normal
+  while CPU per message doubled), but a run is only comparable to one made on
+  similar figures.
 * duplicates, order violations and lost must all be 0.
 
     python bench/webhook_load.py --users 100 --messages 10
@@ -71,6 +75,7 @@ import itertools
 import os
 import random
 import resource
+import socket
 import statistics
 import subprocess
 import sys
@@ -383,6 +388,30 @@ def host_speed_ms() -> float:
     return best * 1000
 
 
+def round_trip_us(trips: int = 5000) -> float:
+    """Microseconds for one byte to go to another process and back over a socket
+    pair, best of three: what waking another process costs on this host right now.
+    The server pays it many times per message (Postgres, Redis, HTTP)."""
+    best = float("inf")
+    for _ in range(3):
+        ours, theirs = socket.socketpair()
+        child = os.fork()
+        if child == 0:
+            ours.close()
+            for _ in range(trips):
+                theirs.sendall(theirs.recv(1))
+            os._exit(0)
+        theirs.close()
+        started = time.perf_counter()
+        for _ in range(trips):
+            ours.sendall(b"x")
+            ours.recv(1)
+        best = min(best, (time.perf_counter() - started) / trips)
+        os.waitpid(child, 0)
+        ours.close()
+    return best * 1e6
+
+
 def own_cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -553,7 +582,7 @@ async def main() -> None:
     )
     args = parser.parse_args()
     warmup = args.warmup if args.warmup is not None else (200 if args.rate else 0)
-    speed_before = host_speed_ms()
+    speed_before, trip_before = host_speed_ms(), round_trip_us()
 
     admin = os.environ.get(
         "TEST_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -650,7 +679,7 @@ async def main() -> None:
         keys = list(keys_client.scan_iter(f"{prefix}:*"))
         if keys:
             keys_client.delete(*keys)
-    speed_after = host_speed_ms()
+    speed_after, trip_after = host_speed_ms(), round_trip_us()
 
     total = args.users * args.messages
     duplicates = sum(len(times) - 1 for times in sink.arrivals.values() if len(times) > 1)
@@ -708,7 +737,11 @@ async def main() -> None:
         f"{speed_before:.1f} / {speed_after:.1f} |"
     )
     print(
-        f"| CPU stolen by the hypervisor in the window (% of all cores) | "
+        "| host wake-up: process round trip over a socket before / after (us) | "
+        f"{trip_before:.1f} / {trip_after:.1f} |"
+    )
+    print(
+        "| CPU stolen by the hypervisor in the window (% of all cores) | "
         f"{100 * steal / (window * cores):.1f} |"
     )
     print(f"| duplicates | {duplicates} |")
