@@ -356,23 +356,28 @@ def service_cpu_seconds(names: tuple[str, ...] = ("postgres", "redis-server")) -
     return seen
 
 
+def cpu_seconds_since_boot() -> list[float]:
+    """The machine's `cpu` line of /proc/stat in seconds (user, nice, system, idle,
+    iowait, irq, softirq, steal, ...), summed over all cores."""
+    ticks = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    return [int(v) / os.sysconf("SC_CLK_TCK") for v in ticks]
+
+
 def machine_busy_seconds() -> float:
     """CPU seconds all cores spent busy since boot (everything on the machine)."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = values[3] + values[4]
-    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+    values = cpu_seconds_since_boot()
+    return sum(values[:8]) - values[3] - values[4]
 
 
 def steal_seconds() -> float:
     """CPU seconds the hypervisor gave to others while this VM wanted them (all cores)."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return values[7] / os.sysconf("SC_CLK_TCK")
+    return cpu_seconds_since_boot()[7]
 
 
 def host_speed_ms() -> float:
     """Milliseconds for a fixed pure-Python workload, best of five: how fast one core
-    runs Python right now. Two runs of the same code differ in CPU per message by
-    about as much as this does, so it tells a slower host from slower code."""
+    runs Python right now. A host that is slow here is slow for the server too; the
+    converse does not hold (see the docstring's note on 2026-12-03)."""
 
     def work() -> int:
         table: dict[int, str] = {}
