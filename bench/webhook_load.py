@@ -47,8 +47,9 @@ Reading the output:
   byte sent to another process and back (best of three), the exchange the server
   makes with Postgres, Redis and its clients many times per message; CPU stolen is
   the hypervisor's own count of time this VM's cores waited for the host. None of
-  them explains every slow hour (on 2026-12-03 the loop and the steal were normal
-  while CPU per message doubled), but a run is only comparable to one made on
+  them measures the server's slowdown in proportion (on 2026-12-03 the loop read
+  27 to 28 ms while CPU per message doubled, and 18 to 19 ms after a reboot with
+  CPU per message back at 9 ms), but a run is only comparable to one made on
   similar figures.
 * duplicates, order violations and lost must all be 0.
 
@@ -376,8 +377,8 @@ def steal_seconds() -> float:
 
 def host_speed_ms() -> float:
     """Milliseconds for a fixed pure-Python workload, best of five: how fast one core
-    runs Python right now. A host that is slow here is slow for the server too; the
-    converse does not hold (see the docstring's note on 2026-12-03)."""
+    runs Python right now. A host that is slow here is slow for the server too, by
+    more than this shows (see the docstring's note on 2026-12-03)."""
 
     def work() -> int:
         table: dict[int, str] = {}
