@@ -28,9 +28,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from agentgraph.clock import ManualClock
 from agentgraph.config import Settings
 from agentgraph.engagement.anomaly import DetectorConfig
-from agentgraph.engagement.clock import ManualClock
 from agentgraph.engagement.collector import SignalCollector
 from agentgraph.engagement.signals import parse_frame
 from agentgraph.engagement.simulation import (
@@ -63,7 +63,7 @@ def load(sessions: int, attendees: int, minutes: float) -> None:
     for _ in range(int(minutes * 60 / TICK)):
         frames = []
         for i, sim in enumerate(sims):
-            batch = sim.step(clock.now(), TICK, HIGH)
+            batch = sim.step(clock.time(), TICK, HIGH)
             # One frame per attendee action burst: ~1 s of a session's signals.
             for start in range(0, len(batch), 2):
                 chunk = batch[start : start + 2]

@@ -34,12 +34,11 @@ from langgraph.runtime import Runtime
 from langgraph.store.base import BaseStore
 from langgraph.types import Command, interrupt
 
+from agentgraph.clock import SYSTEM_CLOCK, Clock
 from agentgraph.config import Settings
 from agentgraph.engagement import ledger, policy
 from agentgraph.engagement import metrics as m
 from agentgraph.engagement.bandit import InterventionBandit, context_key
-from agentgraph.engagement.budgets import LLMBudget
-from agentgraph.engagement.clock import Clock, SystemClock
 from agentgraph.engagement.content import ContentWriter
 from agentgraph.engagement.context import EngagementContext
 from agentgraph.engagement.event_settings import load_event_settings
@@ -47,6 +46,7 @@ from agentgraph.engagement.notify import facts_of, mass_exit_notice_id, notify_o
 from agentgraph.engagement.ownership import CycleOwnership
 from agentgraph.engagement.publisher import LogPublisher, Publisher
 from agentgraph.engagement.score import audience_bucket, band
+from agentgraph.models.budget import SpendBudget
 from agentgraph.state import EngagementInput, EngagementState
 
 Rt = Runtime[EngagementContext]
@@ -71,15 +71,17 @@ def build_engagement_graph(
     model: BaseChatModel | None = None,
     clock: Clock | None = None,
     rng: random.Random | None = None,
-    budget: LLMBudget | None = None,
+    budget: SpendBudget | None = None,
     event_lock: Callable[[str], AbstractAsyncContextManager[None]] | None = None,
 ) -> StateGraph[EngagementState, EngagementContext, EngagementInput, EngagementState]:
     """The conductor graph, uncompiled (see the module docstring)."""
     out: Publisher = publisher or LogPublisher()
-    time: Clock = clock or SystemClock()
+    clock = clock or SYSTEM_CLOCK
     draws = rng or random.Random()
-    spend = budget or LLMBudget(
-        settings.engagement_llm_hourly_budget_usd, settings.engagement_llm_daily_budget_usd, time
+    spend = budget or SpendBudget(
+        hourly_usd=settings.engagement_llm_hourly_budget_usd,
+        daily_usd=settings.engagement_llm_daily_budget_usd,
+        clock=clock,
     )
     writer = ContentWriter(
         model, spend, default_price_per_mtok=settings.engagement_llm_default_price_usd_per_mtok
@@ -95,7 +97,7 @@ def build_engagement_graph(
             "approval": None,
             "intervention": None,
             "outcome": None,
-            "started_at": time.now(),
+            "started_at": clock.time(),
             "mode": event.mode,
             "cycles": 1,
         }
@@ -113,7 +115,7 @@ def build_engagement_graph(
     ) -> Command[Literal["approval_gate", "__end__"]]:
         ctx, store = runtime.context, _store(runtime)
         event = await load_event_settings(store, ctx.event_id, settings)
-        now = time.now()
+        now = clock.time()
         cycle_id = f"{ctx.event_id}:{ctx.session_id}:{state.cycles}"
         anomaly_type = state.anomaly.get("anomaly_type", "sudden_drop")
         if anomaly_type in policy.ALWAYS_NOTIFY and not state.anomaly.get("notified"):
@@ -193,7 +195,9 @@ def build_engagement_graph(
     async def _publish_decision(
         runtime: Rt, state: EngagementState, decision: dict[str, Any], goto: str
     ) -> Command[Any]:
-        m.record_decision(decision["action"], decision["confidence"], time.now() - state.started_at)
+        m.record_decision(
+            decision["action"], decision["confidence"], clock.time() - state.started_at
+        )
         await out.organizer(runtime.context.event_id, {"type": "decision", **decision})
         status = "skipped" if decision["action"] == "skip" else "decided"
         return Command(goto=goto, update={"decision": decision, "status": status})
@@ -234,7 +238,7 @@ def build_engagement_graph(
         kind: policy.InterventionType = decision["intervention_type"]
         existing = await ledger.recorded(store, ctx.event_id, decision["id"])
         if existing is None:
-            now = time.now()
+            now = clock.time()
             event = await load_event_settings(store, ctx.event_id, settings)
             history = await ledger.history(store, ctx.event_id)
             reason = policy.limit_reason(
@@ -270,7 +274,7 @@ def build_engagement_graph(
             intervention = {k: v for k, v in existing.items() if k not in ("delivered", "learned")}
         at = float(intervention["executed_at"])
         await ledger.append_history(
-            store, ctx.event_id, {"id": intervention["id"], "type": kind, "at": at}, time.now()
+            store, ctx.event_id, {"id": intervention["id"], "type": kind, "at": at}, clock.time()
         )
         delivered = await ledger.deliver_once(store, out, ctx.event_id, intervention)
         record = {k: v for k, v in delivered.items() if k not in ("delivered", "learned")}

@@ -7,7 +7,6 @@ docs/architecture.md ("Domain layer") and in the docstrings of the repository
 modules.
 """
 
-from agentgraph.domain.clock import KIGALI, Clock, ManualClock, utc_now
 from agentgraph.domain.domain import Domain, open_domain, sqlite_path
 from agentgraph.domain.errors import (
     AlreadyCancelled,
@@ -50,12 +49,10 @@ from agentgraph.domain.seed import seed_demo
 from agentgraph.domain.trips import normalize_city
 
 __all__ = [
-    "KIGALI",
     "AlreadyCancelled",
     "Article",
     "Booking",
     "BookingNotFound",
-    "Clock",
     "Customer",
     "CustomerNotFound",
     "Domain",
@@ -72,7 +69,6 @@ __all__ = [
     "Invoice",
     "LedgerEntry",
     "LimitExceeded",
-    "ManualClock",
     "NotEnoughSeats",
     "Profile",
     "ProfileNotFound",
@@ -92,5 +88,4 @@ __all__ = [
     "open_domain",
     "seed_demo",
     "sqlite_path",
-    "utc_now",
 ]

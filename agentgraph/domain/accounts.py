@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from agentgraph.domain.clock import Clock, as_date, as_datetime, as_optional_date
+from agentgraph.clock import Clock
 from agentgraph.domain.db import Database, Row
 from agentgraph.domain.errors import CustomerNotFound
 from agentgraph.domain.models import Customer, Invoice, Subscription
 from agentgraph.domain.profiles import check_tenant
+from agentgraph.domain.timestamps import as_date, as_datetime, as_optional_date
 
 _CUSTOMER_COLUMNS = "id, tenant, email, name, company, created_at"
 
@@ -79,7 +80,7 @@ class Accounts:
             "ORDER BY due_date DESC, id DESC",
             [tenant, customer["id"]],
         )
-        today = self._clock().date()
+        today = self._clock.now().date()
         invoices = []
         for row in rows:
             due = as_date(row["due_date"])
@@ -113,7 +114,7 @@ class Accounts:
         inserted = await self._db.fetchone(
             "INSERT INTO customers (tenant, email, name, company, created_at) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant, email) DO NOTHING RETURNING id",
-            [tenant, email, name, company, self._clock()],
+            [tenant, email, name, company, self._clock.now()],
         )
         return await self.customer_by_email(tenant, email), inserted is not None
 
@@ -144,7 +145,7 @@ class Accounts:
                 currency,
                 start_date,
                 end_date,
-                self._clock(),
+                self._clock.now(),
             ],
         )
         return inserted is not None
@@ -179,7 +180,7 @@ class Accounts:
                 issued_date,
                 due_date,
                 paid_date,
-                self._clock(),
+                self._clock.now(),
             ],
         )
         return inserted is not None

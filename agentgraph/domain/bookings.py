@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from agentgraph.domain.clock import Clock, as_datetime, as_optional_datetime
+from agentgraph.clock import Clock
 from agentgraph.domain.db import ConstraintViolation, Database, Executor, Row, is_row_id
 from agentgraph.domain.errors import (
     AlreadyCancelled,
@@ -31,6 +31,7 @@ from agentgraph.domain.ledger import TREASURY, ensure_treasury, lock_wallets, po
 from agentgraph.domain.models import Booking
 from agentgraph.domain.phones import normalize_phone
 from agentgraph.domain.profiles import ensure_profile
+from agentgraph.domain.timestamps import as_datetime, as_optional_datetime
 from agentgraph.domain.wallets import check_key
 
 MAX_SEATS_PER_BOOKING = 10
@@ -109,7 +110,7 @@ class Bookings:
         key = check_key(idempotency_key)
         if not is_row_id(trip_id):
             raise TripNotFound(trip_id)
-        now = self._clock()
+        now = self._clock.now()
         async with self._db.transaction() as tx:
             trip = await tx.fetchone(
                 "SELECT id, departure, seats_available, price FROM trips "
@@ -169,7 +170,7 @@ class Bookings:
         """Cancel one of the user's bookings, restore its seats and refund it once."""
         phone = normalize_phone(phone)
         key = check_key(idempotency_key)
-        now = self._clock()
+        now = self._clock.now()
         try:
             async with self._db.transaction() as tx:
                 return await self._cancel(tx, tenant, phone, booking_id, key, now)

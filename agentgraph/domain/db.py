@@ -32,7 +32,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from agentgraph.domain.clock import require_aware, to_db_text
+from agentgraph.domain.timestamps import require_aware, to_db_text
 
 Engine = Literal["sqlite", "postgres"]
 Row = dict[str, Any]

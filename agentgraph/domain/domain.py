@@ -6,8 +6,7 @@ created); it migrates, yields the `Domain` and closes it on exit. `Domain.connec
 opens without migrating (call `await domain.migrate()`), and `Domain.from_pool`
 wraps the process's existing psycopg pool without taking ownership of it. Money
 limits and the clock are constructor arguments, not settings reads, so tests and
-tenants can set them; the clock must return aware datetimes and every stored time
-is UTC.
+tenants can set them; every stored time is UTC.
 """
 
 from __future__ import annotations
@@ -19,14 +18,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from agentgraph.clock import KIGALI, SYSTEM_CLOCK, Clock
 from agentgraph.domain import migrations
 from agentgraph.domain.accounts import Accounts
 from agentgraph.domain.bookings import Bookings
-from agentgraph.domain.clock import KIGALI, Clock, require_aware, utc_now
 from agentgraph.domain.db import Database, Engine, PoolType, PostgresDatabase, open_database
 from agentgraph.domain.flags import Flags
 from agentgraph.domain.profiles import Profiles
 from agentgraph.domain.support import Support
+from agentgraph.domain.timestamps import CheckedClock
 from agentgraph.domain.trips import Trips
 from agentgraph.domain.wallets import (
     DEFAULT_DAILY_TRANSFER_LIMIT,
@@ -57,20 +57,20 @@ class Domain:
         if transfer_limit <= 0 or daily_transfer_limit <= 0:
             raise ValueError("transfer limits must be positive")
         self.db = db
-        self._source_clock = clock or utc_now
+        self.clock: Clock = CheckedClock(clock or SYSTEM_CLOCK)
         self.local_tz = local_tz
-        self.profiles = Profiles(db, self.now)
+        self.profiles = Profiles(db, self.clock)
         self.wallets = Wallets(
             db,
-            self.now,
+            self.clock,
             transfer_limit=transfer_limit,
             daily_transfer_limit=daily_transfer_limit,
         )
-        self.trips = Trips(db, self.now, local_tz=local_tz)
-        self.bookings = Bookings(db, self.now)
-        self.support = Support(db, self.now)
-        self.accounts = Accounts(db, self.now)
-        self.flags = Flags(db, self.now)
+        self.trips = Trips(db, self.clock, local_tz=local_tz)
+        self.bookings = Bookings(db, self.clock)
+        self.support = Support(db, self.clock)
+        self.accounts = Accounts(db, self.clock)
+        self.flags = Flags(db, self.clock)
 
     @classmethod
     async def connect(
@@ -113,11 +113,11 @@ class Domain:
 
     def now(self) -> datetime:
         """The domain clock's current time, in UTC."""
-        return require_aware(self._source_clock())
+        return self.clock.now()
 
     async def migrate(self) -> list[int]:
         """Apply pending schema migrations; returns the versions applied (`[]` if none)."""
-        return await migrations.upgrade(self.db, self.now)
+        return await migrations.upgrade(self.db, self.clock)
 
     async def schema_version(self) -> int:
         return await migrations.current_version(self.db)

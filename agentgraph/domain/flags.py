@@ -9,7 +9,7 @@ single query, which is what the WhatsApp channel asks before every turn.
 
 from __future__ import annotations
 
-from agentgraph.domain.clock import Clock
+from agentgraph.clock import Clock
 from agentgraph.domain.db import Database
 from agentgraph.domain.models import Profile
 from agentgraph.domain.phones import normalize_phone
@@ -56,7 +56,7 @@ class Flags:
             "INSERT INTO feature_flags (tenant, name, enabled, updated_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (tenant, name) DO UPDATE SET enabled = excluded.enabled, "
             "updated_at = excluded.updated_at",
-            [tenant, name, bool(enabled), self._clock()],
+            [tenant, name, bool(enabled), self._clock.now()],
         )
 
     async def all(self, tenant: str) -> dict[str, bool]:

@@ -16,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from agentgraph.domain.clock import as_datetime
 from agentgraph.domain.db import ConstraintViolation, Executor, Row
 from agentgraph.domain.errors import InsufficientFunds
+from agentgraph.domain.timestamps import as_datetime
 
 TREASURY = "system:treasury"
 

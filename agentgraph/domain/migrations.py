@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
-from agentgraph.domain.clock import Clock, utc_now
+from agentgraph.clock import SYSTEM_CLOCK, Clock
 from agentgraph.domain.db import Database, Engine, Executor
 
 # pg_advisory_xact_lock takes a bigint; any fixed value unique to this application works.
@@ -106,7 +106,7 @@ async def _locked_versions(tx: Executor) -> list[int]:
     return await applied_versions(tx)
 
 
-async def upgrade(db: Database, clock: Clock = utc_now) -> list[int]:
+async def upgrade(db: Database, clock: Clock = SYSTEM_CLOCK) -> list[int]:
     """Apply pending migrations; returns the versions applied by this call."""
     # Reading the files is blocking I/O, so it runs in a worker thread.
     migrations = await asyncio.to_thread(load_migrations, db.engine)
@@ -126,7 +126,7 @@ async def upgrade(db: Database, clock: Clock = utc_now) -> list[int]:
                 await tx.execute(statement)
             await tx.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                [migration.version, migration.name, clock().isoformat()],
+                [migration.version, migration.name, clock.now().isoformat()],
             )
             applied.append(migration.version)
     return applied

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 
-from agentgraph.domain.clock import KIGALI
+from agentgraph.clock import KIGALI
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -13,11 +13,12 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from agentgraph.domain.clock import Clock, as_datetime
+from agentgraph.clock import Clock
 from agentgraph.domain.db import Database, Executor, Row
 from agentgraph.domain.errors import InvalidLanguage, InvalidName, ProfileNotFound
 from agentgraph.domain.models import Profile
 from agentgraph.domain.phones import normalize_phone
+from agentgraph.domain.timestamps import as_datetime
 
 LANGUAGES = ("en", "fr")
 NAME_MAX_LENGTH = 80
@@ -137,7 +138,7 @@ class Profiles:
         if row is not None and (clean_name is None or row["name"] is not None):
             return profile_from_row(row)
         async with self._db.transaction() as tx:
-            profile, _ = await ensure_profile(tx, tenant, phone, clean_name, self._clock())
+            profile, _ = await ensure_profile(tx, tenant, phone, clean_name, self._clock.now())
         return profile
 
     async def update(
@@ -158,7 +159,7 @@ class Profiles:
             changes["language"] = normalize_language(language)
         if opted_out is not None:
             changes["opted_out"] = bool(opted_out)
-        now = self._clock()
+        now = self._clock.now()
         async with self._db.transaction() as tx:
             await ensure_profile(tx, tenant, phone, None, now)
             if changes:

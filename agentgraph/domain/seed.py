@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, tzinfo
 from itertools import permutations
 
-from agentgraph.domain.clock import KIGALI, as_datetime, require_aware
+from agentgraph.clock import KIGALI
 from agentgraph.domain.domain import Domain
 from agentgraph.domain.ledger import find_transfer
 from agentgraph.domain.profiles import ensure_profile
@@ -35,6 +35,7 @@ from agentgraph.domain.seed_data import (
     TENANTS,
     TIMETABLE_DAYS,
 )
+from agentgraph.domain.timestamps import as_datetime, require_aware
 from agentgraph.domain.trips import CITIES
 
 

@@ -17,13 +17,14 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from agentgraph.domain.clock import Clock, as_datetime
+from agentgraph.clock import Clock
 from agentgraph.domain.db import Database, Executor, Row, is_row_id
 from agentgraph.domain.errors import InvalidPriority, InvalidTicketStatus, TicketNotFound
 from agentgraph.domain.models import Article, Ticket
 from agentgraph.domain.phones import normalize_phone
 from agentgraph.domain.profiles import check_tenant
 from agentgraph.domain.textsearch import fold, rank
+from agentgraph.domain.timestamps import as_datetime
 
 PRIORITIES = ("urgent", "high", "medium")
 STATUSES = ("open", "in_progress", "resolved")
@@ -143,7 +144,7 @@ class Support:
         inserted = await self._db.fetchone(
             "INSERT INTO articles (tenant, slug, title, body, tags, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, slug) DO NOTHING RETURNING id",
-            [tenant, slug, title, body, ",".join(tags), self._clock()],
+            [tenant, slug, title, body, ",".join(tags), self._clock.now()],
         )
         row = await self._db.fetchone(
             f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE tenant = ? AND slug = ?",
@@ -225,7 +226,7 @@ class Support:
         async with self._db.transaction() as tx:
             changed = await tx.execute(
                 "UPDATE tickets SET status = ?, updated_at = ? WHERE tenant = ? AND id = ?",
-                [status, self._clock(), tenant, ticket_id],
+                [status, self._clock.now(), tenant, ticket_id],
             )
             if changed == 0:
                 raise TicketNotFound(ticket_id)
@@ -247,7 +248,7 @@ class Support:
         priority: str,
         thread_id: str | None = None,
     ) -> Ticket:
-        now = self._clock()
+        now = self._clock.now()
         row = await tx.fetchone(
             "INSERT INTO tickets (tenant, phone, kind, subject, description, priority, status, "
             "thread_id, created_at, due_at, updated_at) "

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, tzinfo
 
-from agentgraph.domain.clock import KIGALI, Clock, as_datetime, require_aware
+from agentgraph.clock import KIGALI, Clock
 from agentgraph.domain.db import Database, Row, is_row_id
 from agentgraph.domain.errors import TripNotFound, UnknownCity
 from agentgraph.domain.models import Trip
 from agentgraph.domain.profiles import check_tenant
+from agentgraph.domain.timestamps import as_datetime, require_aware
 
 CITIES = ("Kigali", "Huye", "Musanze", "Rubavu")
 CITY_ALIASES = {"butare": "Huye", "gisenyi": "Rubavu", "ruhengeri": "Musanze"}
@@ -83,7 +84,7 @@ class Trips:
         for asked, city in ((origin, start_city), (destination, end_city)):
             if city not in known:
                 raise UnknownCity(str(asked).strip(), known)
-        now = self._clock()
+        now = self._clock.now()
         lower, upper = now, None
         if day is not None:
             if isinstance(day, datetime):
@@ -134,7 +135,7 @@ class Trips:
             "INSERT INTO trips (tenant, origin, destination, departure, seats_total, "
             "seats_available, price, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (tenant, origin, destination, departure) DO NOTHING RETURNING id",
-            [tenant, start_city, end_city, departure, seats, seats, price, self._clock()],
+            [tenant, start_city, end_city, departure, seats, seats, price, self._clock.now()],
         )
         row = await self._db.fetchone(
             f"SELECT {TRIP_COLUMNS} FROM trips "

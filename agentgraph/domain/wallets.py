@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from agentgraph.domain.clock import Clock, as_datetime
+from agentgraph.clock import Clock
 from agentgraph.domain.db import Database, Executor, Row
 from agentgraph.domain.errors import (
     IdempotencyConflict,
@@ -36,6 +36,7 @@ from agentgraph.domain.ledger import (
 from agentgraph.domain.models import LedgerEntry, Transfer
 from agentgraph.domain.phones import normalize_phone
 from agentgraph.domain.profiles import profile_exists
+from agentgraph.domain.timestamps import as_datetime
 
 DEFAULT_TRANSFER_LIMIT = 500_000
 DEFAULT_DAILY_TRANSFER_LIMIT = 500_000
@@ -151,7 +152,7 @@ class Wallets:
             raise SelfTransfer()
         if amount > self.transfer_limit:
             raise LimitExceeded("per_transfer", self.transfer_limit, self.transfer_limit)
-        now = self._clock()
+        now = self._clock.now()
         async with self._db.transaction() as tx:
             wallets = await lock_wallets(tx, tenant, [sender, recipient])
             # Checked after the lock: a concurrent twin with the same key has committed
@@ -206,7 +207,7 @@ class Wallets:
         amount = check_amount(amount)
         key = check_key(idempotency_key)
         note = clean_note(note)
-        now = self._clock()
+        now = self._clock.now()
         async with self._db.transaction() as tx:
             await ensure_treasury(tx, tenant, now)
             wallets = await lock_wallets(tx, tenant, [TREASURY, phone])

@@ -4,14 +4,13 @@ detection, bandit, policy, budgets, content, collector and the process service.
 Callers may rely on these names staying importable from `agentgraph.engagement`:
 `Signal`, `parse_frame`, `SessionWindows`, `SessionSnapshot`, `engagement_score`,
 `AnomalyDetector`, `DetectorConfig`, `Anomaly`, `EventSettings`,
-`EventSettingsUpdate`, `ManualClock`, `SystemClock`. The service
+`EventSettingsUpdate` (the clock is `agentgraph.clock`). The service
 (`agentgraph.engagement.service.open_engagement`) and the graph builder
 (`agentgraph.agents.engagement.build_engagement_graph`) are imported from their
 modules, so importing this package stays cheap.
 """
 
 from agentgraph.engagement.anomaly import Anomaly, AnomalyDetector, DetectorConfig
-from agentgraph.engagement.clock import ManualClock, SystemClock
 from agentgraph.engagement.event_settings import EventSettings, EventSettingsUpdate
 from agentgraph.engagement.score import engagement_score
 from agentgraph.engagement.signals import Signal, parse_frame
@@ -23,11 +22,9 @@ __all__ = [
     "DetectorConfig",
     "EventSettings",
     "EventSettingsUpdate",
-    "ManualClock",
     "SessionSnapshot",
     "SessionWindows",
     "Signal",
-    "SystemClock",
     "engagement_score",
     "parse_frame",
 ]

@@ -19,9 +19,9 @@ import statistics
 from collections import deque
 from dataclasses import dataclass, field
 
+from agentgraph.clock import Clock
 from agentgraph.engagement import metrics as m
 from agentgraph.engagement.anomaly import Anomaly, AnomalyDetector, DetectorConfig
-from agentgraph.engagement.clock import Clock
 from agentgraph.engagement.score import engagement_score
 from agentgraph.engagement.signals import Signal
 from agentgraph.engagement.windows import SessionSnapshot, SessionWindows
@@ -84,14 +84,14 @@ class SignalCollector:
             )
             session = _Session(windows, AnomalyDetector(self.detector_config))
             self._sessions[key] = session
-        at = self.clock.now()
+        at = self.clock.time()
         for signal in signals:
             session.windows.add(signal, at)
         m.SIGNALS.labels(source).inc(len(signals))
 
     def tick(self) -> list[SessionTick]:
         """Score and check every active session now."""
-        now = self.clock.now()
+        now = self.clock.time()
         results: list[SessionTick] = []
         self.evicted = []
         for key, session in list(self._sessions.items()):

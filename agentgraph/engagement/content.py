@@ -24,8 +24,8 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from agentgraph.engagement.budgets import LLMBudget
 from agentgraph.engagement.policy import InterventionType
+from agentgraph.models.budget import SpendBudget
 from agentgraph.models.pricing import estimate_cost_usd, price_for
 from agentgraph.prompts import load_table, load_text
 
@@ -79,7 +79,7 @@ class ContentWriter:
     def __init__(
         self,
         model: BaseChatModel | None,
-        budget: LLMBudget,
+        budget: SpendBudget,
         templates: dict[str, list[Any]] | None = None,
         prompt: str | None = None,
         timeout_seconds: float = 20.0,

@@ -26,7 +26,7 @@ from langgraph.pregel import Pregel
 from langgraph.store.base import BaseStore
 from langgraph.types import Command
 
-from agentgraph.engagement.clock import Clock
+from agentgraph.clock import Clock
 from agentgraph.engagement.collector import SessionKey, SignalCollector
 from agentgraph.engagement.context import EngagementContext, thread_id
 from agentgraph.engagement.hub import OrganizerHub
@@ -112,7 +112,7 @@ class CycleRunner:
                 event_id,
                 session_id,
                 "retry",
-                due=self.clock.now() + self.retry_seconds * 2**attempts,
+                due=self.clock.time() + self.retry_seconds * 2**attempts,
                 attempts=attempts,
                 resume=resume,
             )
@@ -149,7 +149,7 @@ class CycleRunner:
         await self.ownership.release(key)
 
     def resume_due(self) -> None:
-        now = self.clock.now()
+        now = self.clock.time()
         for key, pending in list(self.pending.items()):
             if pending.due is None or now < pending.due:
                 continue
@@ -191,7 +191,7 @@ class CycleRunner:
             return False
         for key, pending in list(self.pending.items()):
             if key[0] == event_id and pending.kind == "approval" and pending.id == approval_id:
-                if pending.due is not None and self.clock.now() >= pending.due:
+                if pending.due is not None and self.clock.time() >= pending.due:
                     return False
                 if not await self.ownership.claim(key) or self.pending.get(key) is not pending:
                     return False

@@ -44,11 +44,10 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.store.base import BaseStore
 
 from agentgraph.agents.engagement import build_engagement_graph
+from agentgraph.clock import SYSTEM_CLOCK, Clock
 from agentgraph.config import Settings
 from agentgraph.engagement import metrics as m
 from agentgraph.engagement.anomaly import DetectorConfig
-from agentgraph.engagement.budgets import LLMBudget, RedisSpend, SpendLedger, StoreSpend
-from agentgraph.engagement.clock import Clock, SystemClock
 from agentgraph.engagement.collector import SessionKey, SessionTick, SignalCollector
 from agentgraph.engagement.content import ContentWriter
 from agentgraph.engagement.cycles import CycleRunner
@@ -64,6 +63,7 @@ from agentgraph.engagement.ownership import CycleOwnership
 from agentgraph.engagement.pending import Pending, load_pending
 from agentgraph.engagement.redis_bridge import RedisBridge
 from agentgraph.engagement.signals import parse_frame, parse_redis_payload
+from agentgraph.models.budget import RedisSpend, SpendBudget, SpendLedger, StoreSpend
 
 logger = logging.getLogger(__name__)
 
@@ -103,17 +103,17 @@ class EngagementService:
     ) -> None:
         self.settings = settings
         self.store = store
-        self.clock = clock or SystemClock()
+        self.clock = clock or SYSTEM_CLOCK
         self.auto_tick = auto_tick
         self.hub = OrganizerHub()
         self.redis = RedisBridge(settings.redis_url, self._on_redis) if settings.redis_url else None
         spend: SpendLedger = StoreSpend(store)
         if self.redis is not None:
             spend = RedisSpend(self.redis.client)
-        self.budget = LLMBudget(
-            settings.engagement_llm_hourly_budget_usd,
-            settings.engagement_llm_daily_budget_usd,
-            self.clock,
+        self.budget = SpendBudget(
+            hourly_usd=settings.engagement_llm_hourly_budget_usd,
+            daily_usd=settings.engagement_llm_daily_budget_usd,
+            clock=self.clock,
             ledger=spend,
         )
         # A lease outlives several missed renewals (one per tick) before it passes on.
@@ -277,7 +277,7 @@ class EngagementService:
                     "type": "score",
                     "session_id": result.session_id,
                     "score": result.score,
-                    "at": self.clock.now(),
+                    "at": self.clock.time(),
                     "aggregates": result.snapshot.as_dict(),
                 },
             )
@@ -328,7 +328,7 @@ class EngagementService:
             event_id=key[0],
             facts=facts_of(key[1], anomaly, payload["snapshot"], payload["score"]),
             notice_id=mass_exit_notice_id(key[0], key[1], anomaly),
-            now=self.clock.now(),
+            now=self.clock.time(),
         )
 
     def _track(self, task: asyncio.Task[Any]) -> None:

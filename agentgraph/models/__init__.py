@@ -2,7 +2,7 @@
 
 Callers may rely on these names staying importable from `agentgraph.models`: the
 factory (`build_chat_model`, `build_openai_model`, `ResilientChatModel`), the daily
-spending limit (`CostBudget`, `shared_budget`), pricing (`estimate_cost_usd`,
+spending limit (`SpendBudget`, `shared_budget`), pricing (`estimate_cost_usd`,
 `price_for`, `PRICES`) and the offline rule-based `OfflineChatModel`, which is
 imported on first access so that importing this package never loads its rule tables.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from agentgraph.models.budget import CostBudget, shared_budget
+from agentgraph.models.budget import SpendBudget, shared_budget
 from agentgraph.models.factory import (
     OFFLINE_MODEL_NAME,
     ResilientChatModel,
@@ -26,10 +26,10 @@ if TYPE_CHECKING:
 __all__ = [
     "OFFLINE_MODEL_NAME",
     "PRICES",
-    "CostBudget",
     "ModelPrice",
     "OfflineChatModel",
     "ResilientChatModel",
+    "SpendBudget",
     "build_chat_model",
     "build_openai_model",
     "estimate_cost_usd",

@@ -1,13 +1,22 @@
-"""A per-process daily LLM spending limit, shared by every model built in the process.
+"""LLM spending limits: one budget type, used by the assistant and the conductor.
 
-`CostBudget(daily_limit_usd)` adds up the USD cost recorded with `record(cost)` for
-the current UTC day and reports `exhausted` once that sum reaches the limit; the sum
-starts again from zero at UTC midnight (read from the injectable `clock`). A limit of
-0 means exhausted from the start, so the LLM is never called. Every method is safe to
-call from several threads and from coroutines (the critical sections never await or
-block). The check happens before a call and the cost is known only after it, so calls
-already in flight when the limit is reached may overshoot it by their own cost.
-`shared_budget(limit)` returns the one process-wide budget for a limit value.
+`SpendBudget(daily_usd=..., hourly_usd=None, clock=..., ledger=None)` adds up the USD
+cost of finished model calls per clock hour and per UTC day (buckets of the injected
+`Clock`, so sums restart with each new hour and day) and says whether another call
+may be made. A limit of 0 allows no call; `hourly_usd=None` sets no hourly limit.
+
+- `allows()` / `record(cost)` read and write the in-memory view only: cheap, for a
+  single process (the assistant's per-process daily budget).
+- `await aallows()` / `await arecord(cost)` go through a `SpendLedger` when one is
+  given, so the sums live outside the process and survive restarts: `RedisSpend`
+  (INCRBYFLOAT with a TTL, shared by every worker) or `StoreSpend` (the LangGraph
+  store). A ledger that cannot be read or written is logged and the in-memory view
+  answers instead.
+
+The check is made before a call whose cost is only known after it, so calls already
+in flight when the limit is reached may overshoot it by their own cost. Every method
+is safe to call from several threads and coroutines (the critical sections never
+await or block). `shared_budget(limit)` is the one process-wide budget for a limit.
 """
 
 from __future__ import annotations
@@ -15,105 +24,226 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
+from typing import Protocol
 
-__all__ = ["CostBudget", "shared_budget"]
+from langgraph.store.base import BaseStore
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from agentgraph.clock import SYSTEM_CLOCK, Clock
+
+__all__ = ["RedisSpend", "SpendBudget", "SpendLedger", "StoreSpend", "shared_budget"]
 
 logger = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
+SPEND_NAMESPACE = ("llm_spend",)
+_TTL_SECONDS = {"hour": 2 * 3600, "day": 2 * 86_400}
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
+class SpendLedger(Protocol):
+    """Where spend per bucket is kept (`bucket` like `hour:2026-01-01T10`)."""
+
+    async def add(self, bucket: str, amount: float, ttl_seconds: int) -> float:
+        """Add `amount` to `bucket` and return the bucket's new total."""
+        ...
+
+    async def get(self, bucket: str) -> float:
+        """The bucket's total (0 when it was never written or has expired)."""
+        ...
 
 
-class CostBudget:
-    """USD spent on the LLM today (UTC) against a daily limit."""
+class RedisSpend:
+    """Spend in Redis keys `{prefix}:{bucket}`, expiring after `ttl_seconds`."""
 
-    def __init__(self, daily_limit_usd: float, clock: Clock = _utc_now) -> None:
-        if math.isnan(daily_limit_usd) or daily_limit_usd < 0:
-            raise ValueError("daily_limit_usd must be a number >= 0")
-        self._limit = float(daily_limit_usd)
+    def __init__(self, client: Redis, prefix: str = "engagement:llm_spend") -> None:
+        self.client = client
+        self.prefix = prefix
+
+    async def add(self, bucket: str, amount: float, ttl_seconds: int) -> float:
+        """INCRBYFLOAT and EXPIRE in one transaction."""
+        key = f"{self.prefix}:{bucket}"
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.incrbyfloat(key, amount)
+            pipe.expire(key, ttl_seconds)
+            total, _ = await pipe.execute()
+        return float(total)
+
+    async def get(self, bucket: str) -> float:
+        """The key's value, 0 when missing."""
+        value = await self.client.get(f"{self.prefix}:{bucket}")
+        return float(value) if value is not None else 0.0
+
+
+class StoreSpend:
+    """Spend in the LangGraph store (one process owns it: no Redis, no other worker)."""
+
+    def __init__(self, store: BaseStore, namespace: tuple[str, ...] = SPEND_NAMESPACE) -> None:
+        self.store = store
+        self.namespace = namespace
+
+    async def add(self, bucket: str, amount: float, ttl_seconds: int) -> float:
+        """Read, add and write back (a single writer needs no transaction)."""
+        total = await self.get(bucket) + amount
+        await self.store.aput(self.namespace, bucket, {"usd": total})
+        return total
+
+    async def get(self, bucket: str) -> float:
+        """The stored total, 0 when missing."""
+        item = await self.store.aget(self.namespace, bucket)
+        return float(item.value.get("usd", 0.0)) if item else 0.0
+
+
+def _limit(value: float | None, name: str) -> float:
+    if value is None:
+        return math.inf
+    if math.isnan(value) or value < 0:
+        raise ValueError(f"{name} must be a number >= 0")
+    return float(value)
+
+
+class SpendBudget:
+    """USD spent on the LLM this hour and today (UTC) against their limits."""
+
+    def __init__(
+        self,
+        *,
+        daily_usd: float | None,
+        hourly_usd: float | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        ledger: SpendLedger | None = None,
+    ) -> None:
+        self.daily_limit = _limit(daily_usd, "daily_usd")
+        self.hourly_limit = _limit(hourly_usd, "hourly_usd")
+        self.ledger = ledger
         self._clock = clock
         self._lock = threading.Lock()
-        self._day = self._today()
-        self._spent = 0.0
-        self._warned = False
+        self._hour, self._day = self._buckets()
+        self._spent_hour = 0.0
+        self._spent_day = 0.0
+        self._warned_day: str | None = None
 
-    @property
-    def daily_limit_usd(self) -> float:
-        return self._limit
+    def _buckets(self) -> tuple[str, str]:
+        now = datetime.fromtimestamp(self._clock.time(), UTC)
+        return now.strftime("%Y-%m-%dT%H"), now.strftime("%Y-%m-%d")
 
-    def _today(self) -> date:
-        now = self._clock()
-        if now.tzinfo is not None:
-            now = now.astimezone(UTC)
-        return now.date()
+    def _roll(self) -> None:
+        """Start new sums when the hour or the UTC day changed (lock held)."""
+        hour, day = self._buckets()
+        if hour != self._hour:
+            self._hour, self._spent_hour = hour, 0.0
+        if day != self._day:
+            self._day, self._spent_day = day, 0.0
 
-    def _roll_over(self) -> None:
-        """Start a new day's sum when the UTC date changed (lock held)."""
-        today = self._today()
-        if today != self._day:
-            self._day = today
-            self._spent = 0.0
-            self._warned = False
+    def _allows_locked(self) -> bool:
+        return self._spent_hour < self.hourly_limit and self._spent_day < self.daily_limit
 
-    def record(self, cost_usd: float) -> None:
-        """Add the cost of one finished call; non-positive and NaN costs are ignored."""
-        if not cost_usd > 0 or math.isinf(cost_usd):
-            return
+    def allows(self) -> bool:
+        """True when a model call may be made now (in-memory view)."""
         with self._lock:
-            self._roll_over()
-            self._spent += cost_usd
-            crossed = self._spent >= self._limit and not self._warned
-            if crossed:
-                self._warned = True
-            spent = self._spent
-        if crossed:
-            logger.warning(
-                "Daily LLM budget reached: %.4f of %.2f USD spent today (UTC); "
-                "answering with the offline model until midnight UTC",
-                spent,
-                self._limit,
-                extra={"llm_spent_usd": spent, "llm_budget_usd": self._limit},
-            )
-
-    @property
-    def spent_today(self) -> float:
-        """USD recorded since the last UTC midnight."""
-        with self._lock:
-            self._roll_over()
-            return self._spent
-
-    @property
-    def remaining_today(self) -> float:
-        """USD left before the limit is reached (never negative)."""
-        with self._lock:
-            self._roll_over()
-            return max(self._limit - self._spent, 0.0)
+            self._roll()
+            return self._allows_locked()
 
     @property
     def exhausted(self) -> bool:
-        """True when the LLM must not be called: limit 0, or today's spend reached it."""
-        if self._limit <= 0:
-            return True
+        """True when the LLM must not be called now (in-memory view)."""
+        return not self.allows()
+
+    def record(self, cost_usd: float) -> None:
+        """Add the cost of one finished call to the in-memory view.
+
+        Non-positive, NaN and infinite costs are ignored."""
+        if not cost_usd > 0 or math.isinf(cost_usd):
+            return
         with self._lock:
-            self._roll_over()
-            return self._spent >= self._limit
+            self._roll()
+            self._spent_hour += cost_usd
+            self._spent_day += cost_usd
+            self._warn_once_locked()
+
+    def _warn_once_locked(self) -> None:
+        if self._allows_locked() or self._warned_day == self._day:
+            return
+        self._warned_day = self._day
+        logger.warning(
+            "LLM budget reached: %.4f USD this hour (limit %s), %.4f USD today (limit %s); "
+            "answering without the LLM until the period ends",
+            self._spent_hour,
+            self.hourly_limit,
+            self._spent_day,
+            self.daily_limit,
+            extra={"llm_spent_usd": self._spent_day, "llm_budget_usd": self.daily_limit},
+        )
+
+    def _set(self, hour: str, day: str, spent_hour: float, spent_day: float) -> None:
+        with self._lock:
+            self._roll()
+            if (self._hour, self._day) == (hour, day):
+                self._spent_hour, self._spent_day = spent_hour, spent_day
+                self._warn_once_locked()
+
+    async def aallows(self) -> bool:
+        """True when a model call may be made now, reading the shared ledger."""
+        if self.ledger is not None:
+            hour, day = self._buckets()
+            try:
+                spent_hour = await self.ledger.get(f"hour:{hour}")
+                spent_day = await self.ledger.get(f"day:{day}")
+            except (RedisError, OSError) as exc:
+                logger.warning("LLM spend unreadable (%s)", type(exc).__name__)
+            else:
+                self._set(hour, day, spent_hour, spent_day)
+        return self.allows()
+
+    async def arecord(self, cost_usd: float) -> None:
+        """Add a cost to the shared ledger (and the in-memory view)."""
+        if not cost_usd > 0 or math.isinf(cost_usd):
+            return
+        if self.ledger is None:
+            self.record(cost_usd)
+            return
+        hour, day = self._buckets()
+        try:
+            spent_hour = await self.ledger.add(f"hour:{hour}", cost_usd, _TTL_SECONDS["hour"])
+            spent_day = await self.ledger.add(f"day:{day}", cost_usd, _TTL_SECONDS["day"])
+        except (RedisError, OSError) as exc:
+            logger.warning("LLM spend not recorded in the ledger (%s)", type(exc).__name__)
+            self.record(cost_usd)
+            return
+        self._set(hour, day, spent_hour, spent_day)
+
+    @property
+    def spent_hour(self) -> float:
+        """USD recorded in the current clock hour."""
+        with self._lock:
+            self._roll()
+            return self._spent_hour
+
+    @property
+    def spent_day(self) -> float:
+        """USD recorded since the last UTC midnight."""
+        with self._lock:
+            self._roll()
+            return self._spent_day
+
+    @property
+    def remaining_today(self) -> float:
+        """USD left today before the daily limit is reached (never negative)."""
+        with self._lock:
+            self._roll()
+            return max(self.daily_limit - self._spent_day, 0.0)
 
 
-_shared: dict[float, CostBudget] = {}
+_shared: dict[float, SpendBudget] = {}
 _shared_lock = threading.Lock()
 
 
-def shared_budget(daily_limit_usd: float) -> CostBudget:
-    """The process-wide budget for this limit (created on first use, then reused), so
-    every model built from the same settings draws on one daily sum."""
+def shared_budget(daily_limit_usd: float) -> SpendBudget:
+    """The process-wide daily budget for this limit (created on first use, then
+    reused), so every model built from the same settings draws on one daily sum."""
     key = float(daily_limit_usd)
     with _shared_lock:
         budget = _shared.get(key)
         if budget is None:
-            budget = _shared[key] = CostBudget(key)
+            budget = _shared[key] = SpendBudget(daily_usd=key)
         return budget

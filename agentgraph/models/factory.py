@@ -41,7 +41,7 @@ from langchain_openai import ChatOpenAI
 from pydantic import SecretStr, field_validator
 
 from agentgraph.config import Settings
-from agentgraph.models.budget import CostBudget, shared_budget
+from agentgraph.models.budget import SpendBudget, shared_budget
 from agentgraph.models.pricing import estimate_cost_usd
 
 if TYPE_CHECKING:
@@ -201,7 +201,7 @@ class ResilientChatModel(BaseChatModel):
 
     primary: Runnable[Any, Any]
     fallback: Runnable[Any, Any]
-    budget: CostBudget | None = None
+    budget: SpendBudget | None = None
 
     @field_validator("primary", "fallback")
     @classmethod
@@ -549,7 +549,7 @@ def _offline_model() -> BaseChatModel:
 def build_chat_model(
     settings: Settings,
     *,
-    budget: CostBudget | None = None,
+    budget: SpendBudget | None = None,
     fallback: BaseChatModel | None = None,
 ) -> BaseChatModel:
     """The chat model for agents: offline when no LLM is configured, else a

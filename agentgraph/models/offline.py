@@ -31,7 +31,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field
 
-from agentgraph.domain.clock import KIGALI
+from agentgraph.clock import KIGALI
 from agentgraph.models.offline_policy import Call, decide, is_handoff, message_text
 from agentgraph.models.offline_tables import load_tables
 from agentgraph.state import AGENT_NAMES

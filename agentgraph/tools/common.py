@@ -14,8 +14,8 @@ from typing import Any
 
 from langgraph.prebuilt import ToolRuntime
 
+from agentgraph.clock import KIGALI
 from agentgraph.context import Context
-from agentgraph.domain.clock import KIGALI
 
 
 def identity(runtime: ToolRuntime[Context, Any]) -> tuple[str, str]:

@@ -10,6 +10,7 @@ from blockbuster import blockbuster_ctx
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from agentgraph.clock import ManualClock
 from agentgraph.domain import (
     BookingNotFound,
     Domain,
@@ -19,7 +20,6 @@ from agentgraph.domain import (
     InvalidLanguage,
     InvalidPhone,
     LimitExceeded,
-    ManualClock,
     ProfileNotFound,
     RecipientNotFound,
     SelfTransfer,
@@ -134,7 +134,7 @@ async def test_from_pool_uses_the_process_pool_without_closing_it(pg_settings):
     )
     await pool.open(wait=True)
     try:
-        domain = Domain.from_pool(pool, clock=lambda: START)
+        domain = Domain.from_pool(pool, clock=ManualClock(START))
         assert await domain.migrate() != []
         assert (await domain.profiles.get_or_create(T, ALICE)).created_at == START
         await domain.close()
@@ -314,7 +314,7 @@ async def test_concurrent_overdraw_race_lets_exactly_one_through(any_settings, d
     await fund(domain, ALICE, 50_000)
     await domain.profiles.get_or_create(T, BOB)
     await domain.profiles.get_or_create(T, CAROL)
-    second = await Domain.connect(target_of(any_settings), clock=lambda: START)
+    second = await Domain.connect(target_of(any_settings), clock=ManualClock(START))
     try:
         attempts = [
             (domain if i % 2 == 0 else second).wallets.transfer(
@@ -349,7 +349,7 @@ async def test_balance_constraint_is_the_last_line_of_defence(any_settings, doma
         return {row["phone"]: {**row, "balance": int(row["balance"])} for row in rows}
 
     monkeypatch.setattr(wallets_module, "lock_wallets", read_without_locking)
-    second = await Domain.connect(target_of(any_settings), clock=lambda: START)
+    second = await Domain.connect(target_of(any_settings), clock=ManualClock(START))
     try:
         results = await asyncio.gather(
             domain.wallets.transfer(T, ALICE, BOB, 30_000, "x1"),
@@ -382,7 +382,7 @@ async def test_out_of_range_numbers_are_refused_politely(domain):
 async def test_concurrent_retries_with_one_key_move_money_once(any_settings, domain):
     await fund(domain, ALICE, 50_000)
     await domain.profiles.get_or_create(T, BOB)
-    second = await Domain.connect(target_of(any_settings), clock=lambda: START)
+    second = await Domain.connect(target_of(any_settings), clock=ManualClock(START))
     try:
         results = await asyncio.gather(
             domain.wallets.transfer(T, ALICE, BOB, 30_000, "same"),

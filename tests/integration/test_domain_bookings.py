@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from agentgraph.clock import KIGALI, ManualClock
 from agentgraph.domain import (
-    KIGALI,
     AlreadyCancelled,
     Booking,
     BookingNotFound,
@@ -16,7 +16,6 @@ from agentgraph.domain import (
     IdempotencyConflict,
     InsufficientFunds,
     InvalidSeats,
-    ManualClock,
     NotEnoughSeats,
     TripDeparted,
     TripNotFound,
@@ -213,7 +212,7 @@ async def test_last_seat_race_sells_it_once(any_settings, domain):
     await fund(domain, BOB, 10_000)
     trip = await add_trip(domain, seats=1)
     target = any_settings.database_url or sqlite_path(any_settings)
-    second = await Domain.connect(target, clock=lambda: START)
+    second = await Domain.connect(target, clock=ManualClock(START))
     try:
         results = await asyncio.gather(
             domain.bookings.create(T, ALICE, trip.id, 1, "a"),

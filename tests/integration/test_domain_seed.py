@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from agentgraph.domain import ManualClock, open_domain, seed_demo
+from agentgraph.clock import ManualClock
+from agentgraph.domain import open_domain, seed_demo
 from agentgraph.domain.seed_data import DEMO_USERS
 
 START = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)  # 10:00 in Kigali: 07:00 has left

@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from agentgraph.clock import ManualClock
 from agentgraph.domain import (
     CustomerNotFound,
     InvalidPriority,
-    ManualClock,
     TicketNotFound,
     open_domain,
     seed_demo,

@@ -12,9 +12,9 @@ import pytest
 from langgraph.types import Command
 
 from agentgraph.agents.engagement import build_engagement_graph
+from agentgraph.clock import ManualClock
 from agentgraph.config import Settings
 from agentgraph.engagement.bandit import namespace
-from agentgraph.engagement.clock import ManualClock
 from agentgraph.engagement.context import EngagementContext, thread_id
 from agentgraph.engagement.event_settings import EventSettingsUpdate, save_event_settings
 from agentgraph.engagement.policy import prior

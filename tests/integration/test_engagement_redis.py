@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 import redis.asyncio as redis
 
+from agentgraph.clock import ManualClock
 from agentgraph.config import Settings
 from agentgraph.engagement.bandit import namespace
-from agentgraph.engagement.budgets import LLMBudget, RedisSpend
-from agentgraph.engagement.clock import ManualClock
 from agentgraph.engagement.event_settings import EventSettingsUpdate
 from agentgraph.engagement.ownership import CycleOwnership, lease_key
 from agentgraph.engagement.service import EngagementService, open_engagement
 from agentgraph.engagement.simulation import HIGH, LOW, AudienceSimulator
+from agentgraph.models.budget import RedisSpend, SpendBudget
 from agentgraph.persistence import Persistence, open_persistence
 from tests.conftest import REDIS_URL
 from tests.integration.test_engagement_service import feed_of, set_confidence
@@ -94,7 +94,7 @@ async def test_signals_over_redis_lead_to_an_intervention_published_on_redis(
             for _ in range(ticks):
                 batch = [
                     {"session_id": "s1", "type": s.type, "user": s.user, "ts": at}
-                    for at, s in sim.step(clock.now(), 5.0, rates)
+                    for at, s in sim.step(clock.time(), 5.0, rates)
                 ]
                 before = signals_seen(service, event_id, "s1")
                 await redis_client.publish(channel, json.dumps(batch))
@@ -220,7 +220,7 @@ async def test_two_workers_give_each_session_one_conductor(
             worker.collector.ingest(event_id, "s1", joins, "redis")
         for rates, seconds in ((HIGH, 150), (LOW, 120), (HIGH, 90)):
             for _ in range(int(seconds / 5)):
-                batch = [s for _, s in sim.step(clock.now(), 5.0, rates)]
+                batch = [s for _, s in sim.step(clock.time(), 5.0, rates)]
                 for worker in (first, second):
                     worker.collector.ingest(event_id, "s1", batch, "redis")
                 clock.advance(5.0)
@@ -244,8 +244,12 @@ async def test_two_workers_give_each_session_one_conductor(
 async def test_llm_spend_in_redis_is_shared_by_workers(redis_client: redis.Redis) -> None:
     prefix = f"test:llm_spend:{uuid.uuid4().hex[:8]}"
     clock = ManualClock()
-    one = LLMBudget(1.0, 100, clock, ledger=RedisSpend(redis_client, prefix))
-    other = LLMBudget(1.0, 100, clock, ledger=RedisSpend(redis_client, prefix))
+    one = SpendBudget(
+        hourly_usd=1.0, daily_usd=100, clock=clock, ledger=RedisSpend(redis_client, prefix)
+    )
+    other = SpendBudget(
+        hourly_usd=1.0, daily_usd=100, clock=clock, ledger=RedisSpend(redis_client, prefix)
+    )
     await one.arecord(0.7)
     assert await other.aallows()
     await other.arecord(0.4)

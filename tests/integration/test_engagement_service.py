@@ -13,9 +13,9 @@ from langchain_core.messages import AIMessage
 from langgraph.store.base import BaseStore
 
 from agentgraph.agents.engagement import build_engagement_graph
+from agentgraph.clock import ManualClock
 from agentgraph.config import Settings
 from agentgraph.engagement.bandit import namespace
-from agentgraph.engagement.clock import ManualClock
 from agentgraph.engagement.context import EngagementContext, thread_id
 from agentgraph.engagement.event_settings import EventSettingsUpdate, save_event_settings
 from agentgraph.engagement.pending import Pending, save_pending
@@ -80,7 +80,7 @@ class Session:
         service.collector.ingest(event_id, session_id, [s for _, s in self.sim.joins(0)], "test")
 
     def feed(self, rates: Rates) -> None:
-        signals = [s for _, s in self.sim.step(self.clock.now(), TICK, rates)]
+        signals = [s for _, s in self.sim.step(self.clock.time(), TICK, rates)]
         self.service.collector.ingest(self.event_id, self.session_id, signals, "test")
 
 
@@ -162,7 +162,7 @@ async def test_semi_auto_asks_below_threshold_and_skips_on_timeout(
         await run(service, clock, [session], LOW, 180, until=lambda: messages("approval_request"))
         request = messages("approval_request")[0]
         assert request["deadline"] == messages("decision")[0]["deadline"]
-        assert request["deadline"] - clock.now() <= 60
+        assert request["deadline"] - clock.time() <= 60
         await run(service, clock, [session], LOW, 65)
         assert messages("decision")[-1]["reasoning"] == "Skipped: approval timed out."
         assert not messages("intervention")

@@ -24,7 +24,7 @@ from langgraph.prebuilt import ToolNode, tools_condition
 from pydantic import BaseModel, Field
 
 from agentgraph.config import Settings
-from agentgraph.models import CostBudget, ResilientChatModel, build_chat_model, estimate_cost_usd
+from agentgraph.models import ResilientChatModel, SpendBudget, build_chat_model, estimate_cost_usd
 from tests.support.openai_server import (
     Delay,
     FakeOpenAIServer,
@@ -80,13 +80,13 @@ def llm_settings(server: FakeOpenAIServer, **env: Any) -> Settings:
 def build(
     server: FakeOpenAIServer,
     *,
-    budget: CostBudget | None = None,
+    budget: SpendBudget | None = None,
     fallback: OfflineStandIn | None = None,
     **env: Any,
 ) -> ResilientChatModel:
     model = build_chat_model(
         llm_settings(server, **env),
-        budget=budget if budget is not None else CostBudget(10.0),
+        budget=budget if budget is not None else SpendBudget(daily_usd=10.0),
         fallback=fallback if fallback is not None else offline(),
     )
     assert isinstance(model, ResilientChatModel)
@@ -111,7 +111,7 @@ async def test_plain_reply_carries_usage_and_its_cost_is_recorded(openai_server)
             model="gpt-4o-mini-2024-07-18",
         )
     )
-    budget = CostBudget(10.0)
+    budget = SpendBudget(daily_usd=10.0)
     model = build(openai_server, budget=budget)
 
     reply = await model.ainvoke([HumanMessage("hello")])
@@ -127,7 +127,7 @@ async def test_plain_reply_carries_usage_and_its_cost_is_recorded(openai_server)
     assert estimate_cost_usd(reply.response_metadata["model_name"], reply.usage_metadata) == (
         pytest.approx(expected)
     )
-    assert budget.spent_today == pytest.approx(expected)
+    assert budget.spent_day == pytest.approx(expected)
 
     (sent,) = openai_server.requests
     assert sent["model"] == "gpt-4o-mini"
@@ -138,7 +138,7 @@ async def test_plain_reply_carries_usage_and_its_cost_is_recorded(openai_server)
 async def test_a_local_server_without_key_sends_the_keyless_api_key(openai_server):
     openai_server.script("hi from vLLM")
     settings = Settings(OPENAI_BASE_URL=openai_server.base_url, AGENTGRAPH_MODEL="qwen2.5")
-    model = build_chat_model(settings, budget=CostBudget(1.0), fallback=offline())
+    model = build_chat_model(settings, budget=SpendBudget(daily_usd=1.0), fallback=offline())
     reply = await model.ainvoke("hi")
     assert reply.content == "hi from vLLM"
     assert openai_server.headers[0]["authorization"] == "Bearer not-needed"
@@ -194,7 +194,7 @@ async def test_astream_assembles_text_with_usage(openai_server):
     openai_server.script(
         Reply("Your balance is 12000 RWF.", usage=Usage(prompt_tokens=50, completion_tokens=9))
     )
-    budget = CostBudget(10.0)
+    budget = SpendBudget(daily_usd=10.0)
     model = build(openai_server, budget=budget)
 
     chunks = [c async for c in model.astream("balance?")]
@@ -206,7 +206,7 @@ async def test_astream_assembles_text_with_usage(openai_server):
     assert merged.usage_metadata["input_tokens"] == 50
     assert merged.usage_metadata["output_tokens"] == 9
     assert merged.response_metadata["model_name"] == "gpt-4o-mini"
-    assert budget.spent_today == pytest.approx((50 * 0.15 + 9 * 0.60) / 1_000_000)
+    assert budget.spent_day == pytest.approx((50 * 0.15 + 9 * 0.60) / 1_000_000)
     sent = openai_server.requests[0]
     assert sent["stream"] is True
     assert sent["stream_options"] == {"include_usage": True}
@@ -270,7 +270,7 @@ async def test_persistent_500_answers_with_the_fallback(openai_server, caplog):
 
 async def test_the_real_offline_model_takes_over_with_the_bound_tools(openai_server):
     openai_server.script(HttpError(500, retry_after_ms=10), HttpError(500, retry_after_ms=10))
-    model = build_chat_model(llm_settings(openai_server), budget=CostBudget(1.0))
+    model = build_chat_model(llm_settings(openai_server), budget=SpendBudget(daily_usd=1.0))
     bound = model.bind_tools([search_trips, check_balance])
 
     reply = await bound.ainvoke("Is there a bus from Kigali to Huye tomorrow?")
@@ -316,14 +316,14 @@ async def test_an_unreachable_server_falls_back(openai_server):
         OPENAI_BASE_URL=f"http://127.0.0.1:{port}/v1",
         AGENTGRAPH_LLM_MAX_RETRIES=0,
     )
-    model = build_chat_model(settings, budget=CostBudget(1.0), fallback=offline())
+    model = build_chat_model(settings, budget=SpendBudget(daily_usd=1.0), fallback=offline())
     reply = await model.ainvoke("hi")  # nothing listens on the port any more
     assert reply.response_metadata["fallback"] is True
 
 
 async def test_an_exhausted_budget_sends_no_request(openai_server):
     openai_server.script("should not be used")
-    model = build(openai_server, budget=CostBudget(0))
+    model = build(openai_server, budget=SpendBudget(daily_usd=0))
 
     reply = await model.ainvoke("hi")
     streamed = merge([c async for c in model.astream("hi")])
@@ -347,7 +347,7 @@ async def test_spending_past_the_budget_switches_to_the_fallback(openai_server):
     # 1000 input + 500 output tokens of gpt-4o-mini cost 0.00045 USD.
     usage = Usage(prompt_tokens=1000, completion_tokens=500)
     openai_server.script(Reply("first", usage=usage), Reply("second", usage=usage))
-    model = build(openai_server, budget=CostBudget(0.0004))
+    model = build(openai_server, budget=SpendBudget(daily_usd=0.0004))
 
     first = await model.ainvoke("one")
     second = await model.ainvoke("two")
@@ -458,7 +458,7 @@ async def test_a_tool_calling_turn_streams_through_langgraph_without_network(
         ToolCalls([ToolCall("search_trips", {"origin": "Kigali", "destination": "Huye"}, "c1")]),
         Reply("Trip 7 leaves Kigali for Huye at 09:00 and costs 3000 RWF."),
     )
-    budget = CostBudget(10.0)
+    budget = SpendBudget(daily_usd=10.0)
     graph = tool_loop_graph(build(openai_server, budget=budget))
 
     tokens: dict[str, str] = {}
@@ -495,7 +495,7 @@ async def test_a_tool_calling_turn_streams_through_langgraph_without_network(
         "origin": "Kigali",
         "destination": "Huye",
     }
-    assert budget.spent_today > 0
+    assert budget.spent_day > 0
 
 
 async def test_a_turn_whose_llm_is_down_is_answered_offline_without_network(

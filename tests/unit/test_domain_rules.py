@@ -155,7 +155,14 @@ def test_sql_is_converted_per_engine():
 
 
 async def test_naive_clock_is_refused():
-    domain = await Domain.connect(":memory:", clock=lambda: datetime(2025, 1, 1))
+    class NaiveClock:
+        def now(self) -> datetime:
+            return datetime(2025, 1, 1)
+
+        def time(self) -> float:
+            return 0.0
+
+    domain = await Domain.connect(":memory:", clock=NaiveClock())
     try:
         with pytest.raises(ValueError, match="naive"):
             domain.now()

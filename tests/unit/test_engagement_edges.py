@@ -14,14 +14,14 @@ from langchain_core.messages import AIMessage
 from langgraph.store.memory import InMemoryStore
 from pydantic import ValidationError
 
+from agentgraph.clock import ManualClock
 from agentgraph.engagement import ledger
-from agentgraph.engagement.budgets import LLMBudget, StoreSpend
-from agentgraph.engagement.clock import ManualClock
 from agentgraph.engagement.content import ContentWriter
 from agentgraph.engagement.event_settings import EventSettings, EventSettingsUpdate
 from agentgraph.engagement.publisher import RecordingPublisher
 from agentgraph.engagement.signals import Signal, parse_frame, parse_redis_payload
 from agentgraph.engagement.windows import SessionWindows
+from agentgraph.models.budget import SpendBudget, StoreSpend
 from agentgraph.testing import ScriptedChatModel
 
 FACTS = {"session_id": "s1", "anomaly_type": "sudden_drop", "audience": 50}
@@ -94,7 +94,7 @@ async def test_unpriced_models_are_charged_the_default_price() -> None:
         response_metadata={"model_name": "my-local-llama"},
         usage_metadata={"input_tokens": 600_000, "output_tokens": 400_000, "total_tokens": 1e6},
     )
-    budget = LLMBudget(20, 100, ManualClock())
+    budget = SpendBudget(hourly_usd=20, daily_usd=100, clock=ManualClock())
     writer = ContentWriter(ScriptedChatModel(responses=[answer]), budget, default_price_per_mtok=3)
     _, source = await writer.write("poll", FACTS, seed=0)
     assert source == "model" and budget.spent_hour == pytest.approx(3.0)
@@ -102,10 +102,10 @@ async def test_unpriced_models_are_charged_the_default_price() -> None:
 
 async def test_llm_spend_in_the_store_survives_a_new_budget() -> None:
     store, clock = InMemoryStore(), ManualClock()
-    first = LLMBudget(1.0, 100, clock, ledger=StoreSpend(store))
+    first = SpendBudget(hourly_usd=1.0, daily_usd=100, clock=clock, ledger=StoreSpend(store))
     await first.arecord(0.6)
     await first.arecord(0.6)
-    restarted = LLMBudget(1.0, 100, clock, ledger=StoreSpend(store))
+    restarted = SpendBudget(hourly_usd=1.0, daily_usd=100, clock=clock, ledger=StoreSpend(store))
     assert not await restarted.aallows()
     assert restarted.spent_hour == pytest.approx(1.2) and restarted.spent_day == pytest.approx(1.2)
     clock.advance(3600)
@@ -120,7 +120,7 @@ async def test_a_model_slower_than_the_timeout_falls_back_to_a_template() -> Non
 
     writer = ContentWriter(
         Hangs(responses=[AIMessage(content="{}")]),
-        LLMBudget(20, 100, ManualClock()),
+        SpendBudget(hourly_usd=20, daily_usd=100, clock=ManualClock()),
         timeout_seconds=0.05,
     )
     started = time.monotonic()

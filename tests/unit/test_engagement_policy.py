@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from langchain_core.messages import AIMessage
 
-from agentgraph.engagement.budgets import LLMBudget
-from agentgraph.engagement.clock import ManualClock
+from agentgraph.clock import ManualClock
 from agentgraph.engagement.content import ContentWriter
 from agentgraph.engagement.policy import candidates, gate, limit_reason
+from agentgraph.models.budget import SpendBudget
 from agentgraph.testing import ScriptedChatModel
 
 HOUR_START = 1_699_995_600.0  # 2023-11-14T21:00:00Z
@@ -57,7 +57,7 @@ def test_hourly_cap_counts_the_last_hour() -> None:
 
 def test_budget_resets_each_hour_and_each_day() -> None:
     clock = ManualClock(HOUR_START)
-    budget = LLMBudget(hourly_usd=20, daily_usd=30, clock=clock)
+    budget = SpendBudget(hourly_usd=20, daily_usd=30, clock=clock)
     budget.record(20.0)
     assert not budget.allows()
     clock.advance(3600)
@@ -66,7 +66,7 @@ def test_budget_resets_each_hour_and_each_day() -> None:
     assert not budget.allows()  # the day is spent
     clock.advance(3 * 3600)  # next UTC day
     assert budget.allows() and budget.spent_day == 0
-    assert not LLMBudget(0, 100, clock).allows()
+    assert not SpendBudget(hourly_usd=0, daily_usd=100, clock=clock).allows()
 
 
 FACTS = {
@@ -81,7 +81,7 @@ FACTS = {
 
 
 async def test_templates_without_a_model() -> None:
-    writer = ContentWriter(None, LLMBudget(20, 100, ManualClock()))
+    writer = ContentWriter(None, SpendBudget(hourly_usd=20, daily_usd=100, clock=ManualClock()))
     content, source = await writer.write("poll", FACTS, seed=1)
     assert source == "template" and content["question"] and len(content["options"]) >= 2
     note, _ = await writer.write("organizer_notification", FACTS, seed=0)
@@ -95,7 +95,7 @@ async def test_model_writes_content_and_its_cost_is_counted() -> None:
         usage_metadata={"input_tokens": 1_000_000, "output_tokens": 0, "total_tokens": 1_000_000},
     )
     model = ScriptedChatModel(responses=[answer])
-    budget = LLMBudget(20, 100, ManualClock())
+    budget = SpendBudget(hourly_usd=20, daily_usd=100, clock=ManualClock())
     content, source = await ContentWriter(model, budget).write("poll", FACTS, seed=0)
     assert source == "model" and content == {"question": "Which demo next?", "options": ["A", "B"]}
     assert budget.spent_hour > 0
@@ -105,15 +105,17 @@ async def test_model_writes_content_and_its_cost_is_counted() -> None:
 
 async def test_spent_budget_and_model_errors_fall_back_to_templates() -> None:
     clock = ManualClock()
-    spent = LLMBudget(1, 100, clock)
+    spent = SpendBudget(hourly_usd=1, daily_usd=100, clock=clock)
     spent.record(1.0)
     model = ScriptedChatModel(responses=[])  # any call would raise ScriptExhausted
     content, source = await ContentWriter(model, spent).write("quiz", FACTS, seed=0)
     assert source == "template" and model.calls == []
-    content, source = await ContentWriter(model, LLMBudget(20, 100, clock)).write(
-        "chat_prompt", FACTS, seed=0
-    )
+    content, source = await ContentWriter(
+        model, SpendBudget(hourly_usd=20, daily_usd=100, clock=clock)
+    ).write("chat_prompt", FACTS, seed=0)
     assert source == "template" and content["text"]
     bad = ScriptedChatModel(responses=[AIMessage(content="Sure! Here is a poll: ...")])
-    _, source = await ContentWriter(bad, LLMBudget(20, 100, clock)).write("poll", FACTS, seed=0)
+    _, source = await ContentWriter(
+        bad, SpendBudget(hourly_usd=20, daily_usd=100, clock=clock)
+    ).write("poll", FACTS, seed=0)
     assert source == "template"

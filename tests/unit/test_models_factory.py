@@ -20,8 +20,8 @@ from pydantic import BaseModel, Field
 
 from agentgraph.config import Settings
 from agentgraph.models import (
-    CostBudget,
     ResilientChatModel,
+    SpendBudget,
     build_chat_model,
     shared_budget,
 )
@@ -199,7 +199,7 @@ def test_the_default_budget_is_the_shared_one_for_the_settings_limit():
     model = build_chat_model(s, fallback=fallback_reply())
     assert isinstance(model, ResilientChatModel)
     assert model.budget is shared_budget(3.25)
-    mine = CostBudget(1.0)
+    mine = SpendBudget(daily_usd=1.0)
     model = build_chat_model(s, budget=mine, fallback=fallback_reply())
     assert isinstance(model, ResilientChatModel)
     assert model.budget is mine
@@ -227,7 +227,7 @@ def test_wrapping_something_that_is_not_a_chat_model_is_refused():
 
 
 def test_bind_tools_binds_both_and_returns_a_new_wrapper():
-    budget = CostBudget(5.0)
+    budget = SpendBudget(daily_usd=5.0)
     model = build_chat_model(
         settings(OPENAI_API_KEY="sk-test"), budget=budget, fallback=fallback_reply()
     )
@@ -270,7 +270,9 @@ def test_traced_invocation_params_show_the_primary_model_and_tools():
 async def test_a_failing_primary_answers_with_the_tagged_fallback(caplog):
     primary = FailingModel(error=timeout_error())
     fallback = fallback_reply("offline answer")
-    model = ResilientChatModel(primary=primary, fallback=fallback, budget=CostBudget(1.0))
+    model = ResilientChatModel(
+        primary=primary, fallback=fallback, budget=SpendBudget(daily_usd=1.0)
+    )
     with caplog.at_level("WARNING", logger="agentgraph.models.factory"):
         reply = await model.ainvoke([HumanMessage("my secret pin is 4321")])
     assert primary.calls == 1
@@ -302,7 +304,9 @@ async def test_programming_errors_are_not_hidden_by_the_fallback():
 
 async def test_an_exhausted_budget_never_calls_the_primary():
     primary = CountingModel()
-    model = ResilientChatModel(primary=primary, fallback=fallback_reply(), budget=CostBudget(0))
+    model = ResilientChatModel(
+        primary=primary, fallback=fallback_reply(), budget=SpendBudget(daily_usd=0)
+    )
     reply = await model.ainvoke("hello")
     assert primary.calls == 0
     assert reply.response_metadata["fallback"] is True
@@ -312,14 +316,14 @@ async def test_an_exhausted_budget_never_calls_the_primary():
 async def test_primary_cost_is_recorded_until_the_budget_runs_out():
     # Each CountingModel answer costs 1000*0.15/1e6 + 1000*0.60/1e6 = 0.00075 USD.
     primary = CountingModel()
-    budget = CostBudget(0.001)
+    budget = SpendBudget(daily_usd=0.001)
     model = ResilientChatModel(primary=primary, fallback=fallback_reply(), budget=budget)
     first = await model.ainvoke("one")
     assert first.response_metadata["model_name"] == "gpt-4o-mini-2024-07-18"
     assert "fallback" not in first.response_metadata
-    assert budget.spent_today == pytest.approx(0.00075)
+    assert budget.spent_day == pytest.approx(0.00075)
     await model.ainvoke("two")
-    assert budget.spent_today == pytest.approx(0.0015)
+    assert budget.spent_day == pytest.approx(0.0015)
     third = await model.ainvoke("three")
     assert primary.calls == 2
     assert third.response_metadata["fallback_reason"] == "budget"

@@ -11,7 +11,7 @@ import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.tools import BaseTool, tool
 
-from agentgraph.domain.clock import KIGALI
+from agentgraph.clock import KIGALI
 from agentgraph.models.offline import OfflineChatModel
 from agentgraph.models.offline_tables import load_tables
 

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from agentgraph.models.budget import CostBudget, shared_budget
+from agentgraph.clock import ManualClock
+from agentgraph.models.budget import SpendBudget, shared_budget
 from agentgraph.models.pricing import (
     PRICES,
     estimate_cost_usd,
@@ -137,21 +138,13 @@ def test_pricing_never_touches_tiktoken(monkeypatch):
 # Daily budget -------------------------------------------------------------------------
 
 
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 def test_budget_adds_costs_and_is_exhausted_at_the_limit():
-    budget = CostBudget(1.0, clock=FakeClock(datetime(2025, 3, 1, 12, tzinfo=UTC)))
-    assert budget.spent_today == 0.0
+    budget = SpendBudget(daily_usd=1.0, clock=ManualClock(datetime(2025, 3, 1, 12, tzinfo=UTC)))
+    assert budget.spent_day == 0.0
     assert not budget.exhausted
     budget.record(0.4)
     budget.record(0.5)
-    assert budget.spent_today == pytest.approx(0.9)
+    assert budget.spent_day == pytest.approx(0.9)
     assert budget.remaining_today == pytest.approx(0.1)
     assert not budget.exhausted
     budget.record(0.1)
@@ -160,47 +153,47 @@ def test_budget_adds_costs_and_is_exhausted_at_the_limit():
 
 
 def test_budget_limit_zero_is_exhausted_from_the_start():
-    budget = CostBudget(0)
+    budget = SpendBudget(daily_usd=0)
     assert budget.exhausted
-    assert budget.spent_today == 0.0
+    assert budget.spent_day == 0.0
 
 
 def test_budget_resets_at_utc_midnight():
-    clock = FakeClock(datetime(2025, 3, 1, 23, 59, 59, tzinfo=UTC))
-    budget = CostBudget(1.0, clock=clock)
+    clock = ManualClock(datetime(2025, 3, 1, 23, 59, 59, tzinfo=UTC))
+    budget = SpendBudget(daily_usd=1.0, clock=clock)
     budget.record(2.0)
     assert budget.exhausted
-    clock.now += timedelta(seconds=1)
-    assert budget.spent_today == 0.0
+    clock.advance(seconds=1)
+    assert budget.spent_day == 0.0
     assert not budget.exhausted
 
 
 def test_budget_day_follows_utc_not_the_clock_timezone():
     # 01:00 in Kigali (UTC+2) on March 2nd is still March 1st in UTC.
     kigali = timezone(timedelta(hours=2))
-    clock = FakeClock(datetime(2025, 3, 1, 23, 0, tzinfo=UTC))
-    budget = CostBudget(1.0, clock=clock)
+    clock = ManualClock(datetime(2025, 3, 1, 23, 0, tzinfo=UTC))
+    budget = SpendBudget(daily_usd=1.0, clock=clock)
     budget.record(1.0)
-    clock.now = datetime(2025, 3, 2, 1, 0, tzinfo=kigali)
+    clock.set(datetime(2025, 3, 2, 1, 0, tzinfo=kigali))
     assert budget.exhausted
-    clock.now = datetime(2025, 3, 2, 2, 0, tzinfo=kigali)
+    clock.set(datetime(2025, 3, 2, 2, 0, tzinfo=kigali))
     assert not budget.exhausted
 
 
 def test_budget_ignores_non_positive_and_non_finite_costs():
-    budget = CostBudget(1.0)
+    budget = SpendBudget(daily_usd=1.0)
     for cost in (0.0, -1.0, float("nan"), float("inf")):
         budget.record(cost)
-    assert budget.spent_today == 0.0
+    assert budget.spent_day == 0.0
 
 
 def test_budget_rejects_a_negative_limit():
     with pytest.raises(ValueError):
-        CostBudget(-1)
+        SpendBudget(daily_usd=-1)
 
 
 def test_budget_is_consistent_under_concurrent_records():
-    budget = CostBudget(1_000.0)
+    budget = SpendBudget(daily_usd=1_000.0)
 
     def spend() -> None:
         for _ in range(1000):
@@ -211,11 +204,11 @@ def test_budget_is_consistent_under_concurrent_records():
         t.start()
     for t in threads:
         t.join()
-    assert budget.spent_today == pytest.approx(8.0)
+    assert budget.spent_day == pytest.approx(8.0)
 
 
 def test_reaching_the_limit_logs_one_warning_with_no_content(caplog):
-    budget = CostBudget(0.5)
+    budget = SpendBudget(daily_usd=0.5)
     with caplog.at_level("WARNING", logger="agentgraph.models.budget"):
         budget.record(0.6)
         budget.record(0.6)
