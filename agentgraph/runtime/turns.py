@@ -29,10 +29,9 @@ from langgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, Interrupt
 
-from agentgraph.checkpoints import pending_interrupts, preloaded
+from agentgraph.checkpoints import pending_interrupts, preloaded, prune_thread
 from agentgraph.context import Context
 from agentgraph.observability.metrics import TURN_SECONDS, TURNS
-from agentgraph.runtime.retention import prune_thread
 from agentgraph.tools import is_handoff
 from agentgraph.tools.confirm import ConfirmationAnswer, classify_answer
 

@@ -1,20 +1,39 @@
 """Checkpoint retention: keep the newest N checkpoints of a thread, delete the rest.
 
 LangGraph's open-source savers keep every checkpoint forever, so a long WhatsApp
-conversation would grow storage without bound. `prune_thread` is called after each
-turn (under the per-conversation turn lock, so no run writes to the thread while it
+conversation would grow storage without bound. `prune_thread` is called every few
+turns (under the per-conversation turn lock, so no run writes to the thread while it
 prunes). It understands the three savers agentgraph uses: InMemorySaver,
 AsyncSqliteSaver and AsyncPostgresSaver. Pending writes of kept checkpoints (which
 hold an open interrupt) are never touched. agentgraph graphs use no DeltaChannel, so
-dropping ancestors cannot sever a kept checkpoint's state.
+dropping ancestors cannot sever a kept checkpoint's state. `delete_thread` removes a
+whole conversation (erasure) through the savers' public `adelete_thread`.
+
+Why not the savers' own pruning hook: `BaseCheckpointSaver.aprune(strategy=
+"keep_latest")` keeps exactly one checkpoint, and only the Postgres saver implements
+it. Keeping the last N (`AGENTGRAPH_CHECKPOINT_RETENTION`) leaves a conversation's
+recent steps inspectable in Studio and by time travel, on every engine. So the
+statements are written here, against the savers' public `conn` and `lock`
+attributes and LangGraph's table layout; tests/integration/test_durability.py
+checks that checkpoints, writes and blobs stop growing on both engines, so a schema
+change in an upgrade fails the suite.
 """
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from psycopg import AsyncConnection
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+__all__ = ["delete_thread", "prune_thread"]
 
 
 async def prune_thread(checkpointer: BaseCheckpointSaver[str], thread_id: str, keep: int) -> int:
@@ -94,8 +113,23 @@ DELETE FROM checkpoint_blobs b WHERE b.thread_id = %s AND NOT EXISTS (
 """
 
 
+@asynccontextmanager
+async def _postgres_connection(saver: AsyncPostgresSaver) -> AsyncIterator[AsyncConnection[Any]]:
+    """A connection of the saver: its own from the pool, or its single one under its lock."""
+    if isinstance(saver.conn, AsyncConnectionPool):
+        async with saver.conn.connection() as conn:
+            yield conn
+    else:
+        async with saver.lock:
+            yield saver.conn
+
+
 async def _prune_postgres(saver: AsyncPostgresSaver, thread_id: str, keep: int) -> int:
-    async with saver._cursor() as cur, cur.connection.transaction():
+    async with (
+        _postgres_connection(saver) as conn,
+        conn.transaction(),
+        conn.cursor(row_factory=dict_row) as cur,
+    ):
         await cur.execute(_PG_DOOMED, (thread_id, keep), prepare=False)
         doomed = await cur.fetchall()
         if not doomed:
@@ -129,3 +163,8 @@ def _prune_memory(saver: InMemorySaver, thread_id: str, keep: int) -> int:
         if (ns, channel, str(version)) not in referenced:
             del saver.blobs[key]
     return removed
+
+
+async def delete_thread(checkpointer: BaseCheckpointSaver[str], thread_id: str) -> None:
+    """Delete every checkpoint, write and blob of `thread_id` (the saver's public API)."""
+    await checkpointer.adelete_thread(thread_id)

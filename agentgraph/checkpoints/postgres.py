@@ -1,39 +1,32 @@
-"""Checkpoint savers that can be handed the checkpoint a turn has already read.
+"""`PreloadingPostgresSaver`: the stock Postgres saver, trimmed for a connection pool.
 
-Before each turn `TurnRunner` reads the thread's latest checkpoint to see whether a
-confirmation is pending; the graph run then reads the same checkpoint again. On
-Postgres that second read (query plus deserialising every channel) is about a
-twentieth of a WhatsApp message's CPU. The savers here skip it: inside
-`preloaded(saver, thread_id, saved)`, the saver's first `aget_tuple` for the latest
-checkpoint of that thread answers `saved` without a query, once; every other call
-goes to the database as usual. It is only correct while nothing else writes the
-thread in between, which the runner guarantees: it holds the thread's turn lock
-(and the WhatsApp channel its cross-process lock) from the read to the end of the run.
-
-`open_persistence` builds these subclasses of the stock savers, so `isinstance`
-checks and everything else behave as before.
-
-`PreloadingPostgresSaver` also trims the stock saver's per-turn overhead on a
-connection pool, where each operation has a connection of its own:
+Besides serving a preloaded checkpoint (`agentgraph.checkpoints.preload`), it trims
+the stock saver's per-turn overhead on a pool, where each operation has a
+connection of its own:
 
 * no process-wide `asyncio.Lock` around every statement (the stock saver needs it
   for a single shared connection; on a pool it only queued the turns of different
   conversations behind each other);
-* the pending writes it reads and the channel blobs and writes it stores are (de)serialised
-  on the event loop instead of in a thread (`asyncio.to_thread`). Deserialising is
-  Python work that holds the GIL, so the thread never left the loop free meanwhile;
-  it only added two hops per turn, each of which could wait for the GIL behind the
-  busy loop (a turn's state is a few kilobytes: the message window is pruned);
+* the pending writes it reads and the channel blobs and writes it stores are
+  (de)serialised on the event loop instead of in a thread (`asyncio.to_thread`).
+  Deserialising is Python work that holds the GIL, so the thread never left the
+  loop free meanwhile; it only added two hops per turn;
 * as in the stock saver, a checkpoint's blob rows and checkpoint row go in one
   pipeline, which Postgres runs as one implicit transaction (one commit).
+
+This overrides private methods of `AsyncPostgresSaver` (`_cursor`,
+`_load_checkpoint_tuple`) and calls private helpers (`_load_blobs`, `_load_writes`,
+`_dump_blobs`, `_dump_writes`, the `*_SQL` statements), because the public API has
+no hook for either saving. tests/integration/test_postgres_saver.py checks the
+behaviour they rely on (each saver reads back what the other wrote, interrupts and
+pending writes included; no thread hop; no saver-wide wait on a pool), so a
+langgraph-checkpoint-postgres upgrade that changes them fails the suite.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any, cast
 
 from langchain_core.runnables import RunnableConfig
@@ -45,89 +38,14 @@ from langgraph.checkpoint.base import (
     CheckpointTuple,
     get_serializable_checkpoint_metadata,
 )
-from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.checkpoint.serde.types import _DeltaSnapshot
-from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-from langgraph.types import Interrupt
 from psycopg import AsyncCursor
 from psycopg.rows import DictRow, dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-INTERRUPT_CHANNEL = "__interrupt__"
-# What a task's writes may hold besides its output (langgraph's control writes).
-CONTROL_CHANNELS = frozenset(
-    {INTERRUPT_CHANNEL, "__resume__", "__error__", "__error_source_node__"}
-)
-NULL_TASK_ID = "00000000-0000-0000-0000-000000000000"
-
-
-@dataclass
-class _Preload:
-    thread_id: str
-    saved: CheckpointTuple | None
-    used: bool = False
-
-
-_PRELOAD: ContextVar[_Preload | None] = ContextVar("agentgraph_checkpoint_preload", default=None)
-
-
-class PreloadingSaver:
-    """Mixin for a checkpoint saver: serve one already-read latest checkpoint."""
-
-    async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        preload = _PRELOAD.get()
-        if preload is not None and not preload.used and _is_latest_of(config, preload):
-            preload.used = True
-            return preload.saved
-        return await super().aget_tuple(config)  # type: ignore[misc]
-
-
-def _is_latest_of(config: RunnableConfig, preload: _Preload) -> bool:
-    conf = config.get("configurable") or {}
-    return (
-        conf.get("thread_id") == preload.thread_id
-        and not conf.get("checkpoint_ns")
-        and not conf.get("checkpoint_id")
-    )
-
-
-@contextmanager
-def preloaded(saver: object, thread_id: str, saved: CheckpointTuple | None) -> Iterator[None]:
-    """Within the block, `saver`'s next latest-checkpoint read of `thread_id` is `saved`."""
-    if not isinstance(saver, PreloadingSaver):
-        yield
-        return
-    token = _PRELOAD.set(_Preload(thread_id, saved))
-    try:
-        yield
-    finally:
-        _PRELOAD.reset(token)
-
-
-def pending_interrupts(saved: CheckpointTuple | None) -> list[Interrupt]:
-    """The interrupts a checkpoint is paused on (what `StateSnapshot.interrupts` lists).
-
-    LangGraph's rule (`langgraph.pregel._task_status`): a task's latest interrupt is
-    still waiting only while the task has not finished, and a task has finished once
-    it recorded any write other than the control writes; writes of the null task are
-    the step's input, not task activity."""
-    if saved is None or not saved.pending_writes:
-        return []
-    finished = {
-        task
-        for task, channel, _ in saved.pending_writes
-        if task != NULL_TASK_ID and channel not in CONTROL_CHANNELS
-    }
-    found: list[Interrupt] = []
-    for task, channel, value in saved.pending_writes:
-        if channel != INTERRUPT_CHANNEL or task == NULL_TASK_ID or task in finished:
-            continue
-        for item in value if isinstance(value, list | tuple) else [value]:
-            if isinstance(item, Interrupt):
-                found.append(item)
-    return found
+from agentgraph.checkpoints.preload import PreloadingSaver
 
 
 class PreloadingPostgresSaver(PreloadingSaver, AsyncPostgresSaver):
@@ -261,11 +179,3 @@ class PreloadingPostgresSaver(PreloadingSaver, AsyncPostgresSaver):
         )
         async with self._cursor(pipeline=True) as cur:
             await cur.executemany(query, params)
-
-
-class PreloadingSqliteSaver(PreloadingSaver, AsyncSqliteSaver):
-    """`AsyncSqliteSaver` that can skip a turn's second read of the same checkpoint."""
-
-
-class PreloadingInMemorySaver(PreloadingSaver, InMemorySaver):
-    """`InMemorySaver` that can skip a turn's second read of the same checkpoint."""
