@@ -1,14 +1,16 @@
-"""The `agentgraph` command: chat with the assistant, migrate the database, seed demo data.
+"""The `agentgraph` command: chat, serve, run workers, migrate the database, seed demo data.
 
     agentgraph chat --user +250788000001 [--tenant easymo] [--jsonl] [--email E] [--staff]
     agentgraph serve [--host 127.0.0.1] [--port 8000] [--workers N]
+    agentgraph worker
     agentgraph db upgrade
     agentgraph demo seed
 
 `chat` is interactive on a terminal; on a pipe it reads one message per line and
-prints the replies (or, with --jsonl, one JSON object per input line). Configuration
-comes from the environment (see README); a malformed value exits with status 2 and a
-message naming the variable.
+prints the replies (or, with --jsonl, one JSON object per input line). `worker` runs
+WhatsApp turns without HTTP until SIGTERM (with `REDIS_URL` it shares the servers'
+queue). Configuration comes from the environment (see README); a malformed value,
+or a tenant that does not exist, exits with status 2 and a message naming it.
 """
 
 from __future__ import annotations
@@ -17,17 +19,25 @@ import argparse
 import asyncio
 import json
 import logging
+import signal
 import sys
-from collections.abc import Awaitable, Callable
-from typing import TextIO
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TextIO
+
+from langchain_core.language_models import BaseChatModel
 
 from agentgraph.config import ConfigError, Settings, load_settings
-from agentgraph.domain import DomainError
+from agentgraph.domain import Domain, DomainError, TenantNotFound
 from agentgraph.domain.phones import normalize_phone
 from agentgraph.observability.logging import configure_logging
 from agentgraph.persistence import open_persistence
 from agentgraph.runtime.assistant import open_assistant
+from agentgraph.runtime.channel import open_whatsapp_channel
+from agentgraph.runtime.heap import settle_heap
 from agentgraph.runtime.turns import TurnResult
+from agentgraph.runtime.worker import consuming
+
+log = logging.getLogger(__name__)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,6 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     serve.add_argument(
         "--workers", type=int, default=1, help="server processes; more than one needs REDIS_URL"
+    )
+
+    sub.add_parser(
+        "worker", help="answer queued WhatsApp conversations without HTTP (until SIGTERM)"
     )
 
     db = sub.add_parser("db", help="database commands")
@@ -79,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_chat(settings, args))
         if args.command == "serve":
             return _serve(settings, args.host, args.port, args.workers)
+        if args.command == "worker":
+            configure_logging(level=logging.INFO)
+            _run(serve_worker(settings))
+            return 0
         if args.command == "db":
             return asyncio.run(_db_upgrade(settings))
         return asyncio.run(_demo_seed(settings))
@@ -115,6 +133,31 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
     return 0
 
 
+def _run(main: Coroutine[Any, Any, None]) -> None:
+    try:
+        import uvloop
+    except ImportError:  # optional: the standard event loop works, a little slower
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
+
+
+async def serve_worker(settings: Settings, *, model: BaseChatModel | None = None) -> None:
+    """Run one worker process until SIGTERM or SIGINT; `model` overrides the configured one."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with (
+        open_assistant(settings, model=model) as assistant,
+        open_whatsapp_channel(settings, assistant) as channel,
+        consuming(channel),
+    ):
+        settle_heap()
+        log.info("worker ready")
+        await stop.wait()
+
+
 async def _db_upgrade(settings: Settings) -> int:
     async with open_persistence(settings, setup=True) as persistence:
         version = await persistence.domain.schema_version()
@@ -141,11 +184,23 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> int:
         print(f"agentgraph: --user: {exc.user_message}", file=sys.stderr)
         return 2
     interactive = sys.stdin.isatty() and not args.jsonl
+    # The one place a CLI conversation's tenant is chosen.
+    tenant = args.tenant or settings.default_tenant
     async with open_assistant(settings) as assistant:
+        try:
+            await assistant.persistence.domain.tenants.get(tenant)
+        except TenantNotFound as exc:
+            print(
+                f"agentgraph: --tenant: {exc.user_message} Known tenants: "
+                f"{await _tenant_list(assistant.persistence.domain)}. "
+                "(`agentgraph demo seed` creates easymo and acme.)",
+                file=sys.stderr,
+            )
+            return 2
 
         def send(text: str) -> Awaitable[TurnResult]:
             return assistant.send(
-                text, user=user, tenant=args.tenant, customer_email=args.email, staff=args.staff
+                text, user=user, tenant=tenant, customer_email=args.email, staff=args.staff
             )
 
         if interactive:
@@ -153,6 +208,11 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> int:
         else:
             await _piped(send, args.jsonl, sys.stdin, sys.stdout)
     return 0
+
+
+async def _tenant_list(domain: Domain) -> str:
+    names = [t.slug for t in await domain.tenants.all()]
+    return ", ".join(names) if names else "none"
 
 
 async def _piped(send: Send, jsonl: bool, src: TextIO, out: TextIO) -> None:

@@ -15,6 +15,10 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from agentgraph.prompts import DEFAULT_PROMPTS_DIR
+
+CrashPoint = Literal["after_commit"]
+
 
 class ConfigError(RuntimeError):
     """The environment holds a value agentgraph cannot use."""
@@ -42,6 +46,12 @@ class Settings(BaseSettings):
         default=Path(".agentgraph"),
         validation_alias="AGENTGRAPH_DATA_DIR",
         description="Directory for the embedded SQLite databases.",
+    )
+
+    prompts_dir: Path = Field(
+        default=DEFAULT_PROMPTS_DIR,
+        validation_alias="AGENTGRAPH_PROMPTS_DIR",
+        description="Where agent prompts and intent tables are read from.",
     )
 
     # Models
@@ -111,6 +121,17 @@ class Settings(BaseSettings):
     transfer_limit: int = Field(default=500_000, gt=0, validation_alias="AGENTGRAPH_TRANSFER_LIMIT")
     daily_transfer_limit: int = Field(
         default=500_000, gt=0, validation_alias="AGENTGRAPH_DAILY_TRANSFER_LIMIT"
+    )
+
+    # Fault injection, for crash tests only
+    crash_at: CrashPoint | None = Field(
+        default=None,
+        validation_alias="AGENTGRAPH_CRASH_AT",
+        description=(
+            "Tests only: the process SIGKILLs itself at this point of a turn "
+            "('after_commit': right after the outbox commit, before any send). "
+            "Unset in normal operation."
+        ),
     )
 
     # WhatsApp Cloud API

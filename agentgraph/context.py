@@ -2,17 +2,19 @@
 
 LangGraph passes it to nodes as `runtime.context` and to tools as
 `runtime.context` of their `ToolRuntime`. Identity lives here, never in model-provided
-tool arguments, so a model cannot act on another user's wallet. Fields default from
-environment variables so LangGraph Studio can run the graph with an empty context.
+tool arguments, so a model cannot act on another user's wallet. The tenant and the
+user have no defaults: whoever starts a run (the CLI, a channel, LangGraph Studio's
+assistant context) names them, so a run can never fall back to another tenant's data.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Literal
 
-Channel = Literal["cli", "api", "whatsapp", "studio"]
+__all__ = ["Channel", "Context"]
+
+Channel = Literal["cli", "api", "whatsapp", "web", "studio"]
 
 
 @dataclass(kw_only=True)
@@ -20,11 +22,9 @@ class Context:
     """Per-run facts about the conversation, set by the caller (CLI, server, Studio)."""
 
     tenant_id: str = field(
-        default_factory=lambda: os.environ.get("AGENTGRAPH_DEFAULT_TENANT", "easymo"),
-        metadata={"description": "Tenant the user belongs to (easymo, acme, ...)."},
+        metadata={"description": "Tenant the user belongs to (e.g. easymo, acme)."},
     )
     user_id: str = field(
-        default_factory=lambda: os.environ.get("AGENTGRAPH_STUDIO_USER", "+250788000001"),
         metadata={"description": "The user's E.164 phone number; the only identity tools use."},
     )
     channel: Channel = field(

@@ -1,12 +1,15 @@
 """Checkpointer, store and domain backend for a process, opened and closed together.
 
-`open_persistence(settings)` is the one place that opens database connections:
-with `DATABASE_URL` unset it uses SQLite files under `AGENTGRAPH_DATA_DIR`
+This is the one place that opens database connections. `open_persistence(settings)`
+with `DATABASE_URL` unset uses SQLite files under `AGENTGRAPH_DATA_DIR`
 (`checkpoints.sqlite3` for LangGraph checkpoints, `store.sqlite3` for the store,
 `agentgraph.sqlite3` for the domain tables); with `DATABASE_URL=postgresql://...` it
-opens one psycopg `AsyncConnectionPool` shared by `AsyncPostgresSaver`, `AsyncPostgresStore` and the
-domain. Schema set-up is idempotent and serialised across processes, so every
-process may call it at start-up.
+opens one psycopg `AsyncConnectionPool` (`open_postgres_pool`) shared by
+`AsyncPostgresSaver`, `AsyncPostgresStore` and the domain. `open_domain(settings)`
+opens the domain alone, the same way. Schema set-up is idempotent and serialised
+across processes, so every process may call it at start-up. `Persistence.location`
+says where the data lives (the Postgres URL without its password, or the data
+directory's absolute path).
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import aiosqlite
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -27,11 +32,22 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from agentgraph.checkpoints import PreloadingPostgresSaver, PreloadingSqliteSaver
+from agentgraph.clock import Clock
 from agentgraph.config import Settings
-from agentgraph.domain import Domain, open_domain
+from agentgraph.domain import Domain
+
+__all__ = [
+    "Persistence",
+    "domain_sqlite_path",
+    "open_domain",
+    "open_persistence",
+    "open_postgres_pool",
+    "pool_kwargs",
+]
 
 # Arbitrary constant: the advisory lock that serialises LangGraph schema set-up.
 _SETUP_LOCK_KEY = 7_310_411_202
+DOMAIN_SQLITE_FILE = "agentgraph.sqlite3"
 
 
 async def _acquire_setup_lock(conn: AsyncConnection[Any]) -> None:
@@ -57,9 +73,11 @@ class Persistence:
     store: BaseStore
     domain: Domain
     engine: str
+    location: str
 
 
 def pool_kwargs() -> dict[str, object]:
+    """Connection settings of every pool (DESIGN: autocommit, no prepared statements)."""
     return {"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row}
 
 
@@ -76,18 +94,72 @@ async def open_postgres_pool(url: str, *, max_size: int = 10) -> AsyncIterator[A
         await pool.close()
 
 
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    user = f"{parts.username}:***@" if parts.username else ""
+    port = f":{parts.port}" if parts.port else ""
+    return urlunsplit(parts._replace(netloc=f"{user}{host}{port}"))
+
+
+def _ensure_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path.resolve()
+
+
+def domain_sqlite_path(settings: Settings) -> Path:
+    """Where the embedded domain database lives for these settings."""
+    return Path(settings.data_dir) / DOMAIN_SQLITE_FILE
+
+
+def _domain_from(settings: Settings, pool: AsyncConnectionPool, clock: Clock | None) -> Domain:
+    return Domain.from_pool(
+        pool,
+        clock=clock,
+        transfer_limit=settings.transfer_limit,
+        daily_transfer_limit=settings.daily_transfer_limit,
+    )
+
+
 @asynccontextmanager
-async def open_persistence(settings: Settings, *, setup: bool = True) -> AsyncIterator[Persistence]:
+async def open_domain(
+    settings: Settings, *, clock: Clock | None = None, migrate: bool = True
+) -> AsyncIterator[Domain]:
+    """A `Domain` for `settings` (its own pool or SQLite file), migrated unless
+    `migrate=False`, closed on exit."""
+    if settings.database_url:
+        async with open_postgres_pool(settings.database_url) as pool:
+            domain = _domain_from(settings, pool, clock)
+            if migrate:
+                await domain.migrate()
+            yield domain
+        return
+    domain = await Domain.sqlite(
+        domain_sqlite_path(settings),
+        clock=clock,
+        transfer_limit=settings.transfer_limit,
+        daily_transfer_limit=settings.daily_transfer_limit,
+    )
+    try:
+        if migrate:
+            await domain.migrate()
+        yield domain
+    finally:
+        await domain.close()
+
+
+@asynccontextmanager
+async def open_persistence(
+    settings: Settings, *, setup: bool = True, clock: Clock | None = None
+) -> AsyncIterator[Persistence]:
     """Open checkpointer, store and domain for `settings`; run migrations when `setup`."""
     if settings.database_url:
         async with open_postgres_pool(settings.database_url) as pool:
             checkpointer = PreloadingPostgresSaver(pool)  # type: ignore[arg-type]
             store = AsyncPostgresStore(pool)  # type: ignore[arg-type]
-            domain = Domain.from_pool(
-                pool,
-                transfer_limit=settings.transfer_limit,
-                daily_transfer_limit=settings.daily_transfer_limit,
-            )
+            domain = _domain_from(settings, pool, clock)
             if setup:
                 async with pool.connection() as conn:
                     await _acquire_setup_lock(conn)
@@ -97,17 +169,19 @@ async def open_persistence(settings: Settings, *, setup: bool = True) -> AsyncIt
                         await domain.migrate()
                     finally:
                         await conn.execute("SELECT pg_advisory_unlock(%s)", (_SETUP_LOCK_KEY,))
-            yield Persistence(checkpointer, store, domain, "postgres")
+            location = _without_password(settings.database_url)
+            yield Persistence(checkpointer, store, domain, "postgres", location)
         return
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # Off the event loop: servers such as `langgraph dev` refuse blocking calls.
+    data_dir = await asyncio.to_thread(_ensure_dir, Path(settings.data_dir))
     # Separate files: the store's implicit transactions must never lock out checkpoint writes.
     async with (
-        aiosqlite.connect(settings.data_dir / "checkpoints.sqlite3") as saver_conn,
+        aiosqlite.connect(data_dir / "checkpoints.sqlite3") as saver_conn,
         # Autocommit: AsyncSqliteStore issues its own BEGIN/COMMIT; sqlite3's implicit
         # transactions would otherwise make the second statement fail.
-        aiosqlite.connect(settings.data_dir / "store.sqlite3", isolation_level=None) as store_conn,
-        open_domain(settings) as domain,
+        aiosqlite.connect(data_dir / "store.sqlite3", isolation_level=None) as store_conn,
+        open_domain(settings, clock=clock) as domain,
     ):
         for sqlite_conn in (saver_conn, store_conn):
             await sqlite_conn.execute("PRAGMA journal_mode=WAL")
@@ -117,4 +191,4 @@ async def open_persistence(settings: Settings, *, setup: bool = True) -> AsyncIt
         if setup:
             await checkpointer_sqlite.setup()
             await store_sqlite.setup()
-        yield Persistence(checkpointer_sqlite, store_sqlite, domain, "sqlite")
+        yield Persistence(checkpointer_sqlite, store_sqlite, domain, "sqlite", str(data_dir))

@@ -1,30 +1,56 @@
-"""Loads the prompt files and data tables under the top-level `prompts/` directory.
+"""The prompt files and data tables: agent prompts (Markdown) and vocabularies (JSON).
 
-Agent prompts are Markdown files (`prompts/<agent>.md`); keyword and intent tables
-are JSON. Files are read once per process and cached; a missing file is a packaging
-error and raises FileNotFoundError naming the path.
+`PromptLibrary(directory)` reads `<directory>/<name>` once and caches it; a missing
+file raises FileNotFoundError naming the path. The directory is a setting
+(`Settings.prompts_dir`, `AGENTGRAPH_PROMPTS_DIR`), passed down by whoever builds a
+graph or a model; `prompt_library(directory)` returns the one library per directory
+of the process. `DEFAULT_PROMPTS_DIR` is the `prompts/` folder that ships with
+agentgraph.
 """
 
 from __future__ import annotations
 
 import json
-import os
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-PROMPTS_DIR = Path(
-    os.environ.get("AGENTGRAPH_PROMPTS_DIR", Path(__file__).resolve().parent.parent / "prompts")
-)
+__all__ = ["DEFAULT_PROMPTS_DIR", "PromptLibrary", "prompt_library"]
+
+DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 
 
-@lru_cache(maxsize=64)
+class PromptLibrary:
+    """The prompt files of one directory, each read once."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    @cache  # noqa: B019  (one library per directory lives for the process)
+    def text(self, name: str) -> str:
+        """The text of `<directory>/<name>` (e.g. `triage.md`)."""
+        return (self.directory / name).read_text(encoding="utf-8")
+
+    @cache  # noqa: B019
+    def table(self, name: str) -> Any:
+        """The parsed JSON table `<directory>/<name>` (e.g. `confirmation.json`)."""
+        return json.loads(self.text(name))
+
+
+@lru_cache(maxsize=8)
+def prompt_library(directory: Path | None = None) -> PromptLibrary:
+    """The process's library for `directory` (default: the shipped `prompts/`)."""
+    return PromptLibrary(Path(directory or DEFAULT_PROMPTS_DIR).resolve())
+
+
+PROMPTS_DIR = DEFAULT_PROMPTS_DIR
+
+
 def load_text(name: str) -> str:
-    """The text of `prompts/<name>` (e.g. `triage.md`)."""
-    return (PROMPTS_DIR / name).read_text(encoding="utf-8")
+    """The text of the shipped `prompts/<name>`."""
+    return prompt_library().text(name)
 
 
-@lru_cache(maxsize=64)
 def load_table(name: str) -> Any:
-    """The parsed JSON table `prompts/<name>` (e.g. `confirmation.json`)."""
-    return json.loads(load_text(name))
+    """The parsed JSON table of the shipped `prompts/<name>`."""
+    return prompt_library().table(name)

@@ -30,9 +30,8 @@ from langgraph.checkpoint.memory import InMemorySaver
 from agentgraph.agents import build_assistant_graph
 from agentgraph.config import Settings
 from agentgraph.context import Context
-from agentgraph.domain import open_domain
 from agentgraph.domain.seed import seed_demo
-from agentgraph.persistence import open_persistence
+from agentgraph.persistence import open_domain, open_persistence
 from agentgraph.runtime.turns import TurnRunner
 from agentgraph.testing import FunctionChatModel
 

@@ -121,7 +121,7 @@ if {nice}:
     os.nice({nice})
 sys.path.insert(0, {repo!r})
 from agentgraph.config import load_settings
-from agentgraph.runtime.worker import serve_worker
+from agentgraph.cli import serve_worker
 from tests.support.echo_model import EchoChatModel
 uvloop.run(serve_worker(load_settings(), model=EchoChatModel()))
 """

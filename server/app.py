@@ -9,7 +9,7 @@ grouped by resource under `server/`. Serve it with
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
 from fastapi import FastAPI
 from langchain_core.language_models import BaseChatModel
@@ -20,6 +20,7 @@ from agentgraph.observability.logging import configure_logging
 from agentgraph.runtime.assistant import open_assistant
 from agentgraph.runtime.channel import open_whatsapp_channel
 from agentgraph.runtime.heap import settle_heap
+from agentgraph.runtime.worker import consuming
 from server import events as events_routes
 from server import health, metrics
 from server import whatsapp as whatsapp_routes
@@ -68,16 +69,18 @@ def create_app(
         configure_logging()
         async with open_assistant(settings, model=model) as assistant:
             app.state.assistant = assistant
-            async with open_whatsapp_channel(
-                settings, assistant, consume=settings.server_consumes_queue
-            ) as channel:
-                app.state.whatsapp = channel
-                app.state.health_checks["queue"] = channel.check_queue
-                if settings.redis_url:
-                    app.state.health_checks["redis"] = channel.check_redis
-                async with events_routes.open_conductor(app, settings, assistant.persistence):
-                    settle_heap()
-                    yield
+            async with open_whatsapp_channel(settings, assistant) as channel:
+                workers: AbstractAsyncContextManager[None] = (
+                    consuming(channel) if settings.server_consumes_queue else nullcontext()
+                )
+                async with workers:
+                    app.state.whatsapp = channel
+                    app.state.health_checks["queue"] = channel.check_queue
+                    if settings.redis_url:
+                        app.state.health_checks["redis"] = channel.check_redis
+                    async with events_routes.open_conductor(app, settings, assistant.persistence):
+                        settle_heap()
+                        yield
 
     app = AgentgraphApp(
         title="agentgraph",

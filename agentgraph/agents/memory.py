@@ -16,6 +16,7 @@ from typing import Any, Literal
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, RemoveMessage, ToolMessage
 from langgraph.types import Command
 
+from agentgraph.handoff import handoff_destination
 from agentgraph.state import AgentName, AssistantState
 
 SUMMARY_MAX_CHARS = 1500
@@ -48,7 +49,7 @@ def _line(message: AnyMessage) -> str | None:
         return f"User: {_clip(text)}"
     if isinstance(message, AIMessage) and not message.tool_calls:
         return f"Assistant: {_clip(text)}"
-    if isinstance(message, ToolMessage) and not (message.name or "").startswith("transfer_to_"):
+    if isinstance(message, ToolMessage) and handoff_destination(message) is None:
         return f"Result: {_clip(text)}"
     return None
 

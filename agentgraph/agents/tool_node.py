@@ -20,8 +20,9 @@ from langgraph.prebuilt import ToolNode
 from langgraph.prebuilt.tool_node import ToolInvocationError
 from langgraph.types import Command
 
+from agentgraph.handoff import handoff_destination
 from agentgraph.state import AgentName, AssistantState
-from agentgraph.tools import CONFIRMED_TOOLS, is_handoff
+from agentgraph.tools import ToolServices, needs_confirmation, with_services
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +45,15 @@ def _rejection(call: ToolCall, text: str) -> ToolMessage:
     return ToolMessage(text, tool_call_id=call["id"] or "", name=call["name"], status="error")
 
 
-def make_tool_node(tools_by_agent: dict[AgentName, list[BaseTool]]) -> Any:
-    """Build the node that executes tool calls for whichever agent is active."""
+def make_tool_node(tools_by_agent: dict[AgentName, list[BaseTool]], services: ToolServices) -> Any:
+    """Build the node that executes tool calls for whichever agent is active.
+
+    Every call gets `services` through the run config (`agentgraph.tools.services`)."""
     runners = {
         agent: ToolNode(tools, handle_tool_errors=_on_tool_error)
         for agent, tools in tools_by_agent.items()
     }
-    allowed = {agent: {t.name for t in tools} for agent, tools in tools_by_agent.items()}
+    allowed = {agent: {t.name: t for t in tools} for agent, tools in tools_by_agent.items()}
 
     async def tools(
         state: AssistantState, config: RunnableConfig
@@ -65,19 +68,22 @@ def make_tool_node(tools_by_agent: dict[AgentName, list[BaseTool]]) -> Any:
         handoffs = state.handoffs_this_turn
         for call in last.tool_calls:
             name = call["name"]
-            if name not in allowed[agent]:
+            tool = allowed[agent].get(name)
+            if tool is None:
                 results.append(
                     _rejection(call, f"Tool '{name}' is not available to the {agent} agent.")
                 )
-            elif name in CONFIRMED_TOOLS and confirmed_seen:
+                continue
+            confirmed, handoff = needs_confirmation(tool), handoff_destination(tool) is not None
+            if confirmed and confirmed_seen:
                 results.append(_rejection(call, "Only one action needing confirmation at a time."))
-            elif is_handoff(name) and (handoff_seen or handoffs >= MAX_HANDOFFS_PER_TURN):
+            elif handoff and (handoff_seen or handoffs >= MAX_HANDOFFS_PER_TURN):
                 results.append(
                     _rejection(call, "No further handoff now; answer the user directly.")
                 )
             else:
-                confirmed_seen |= name in CONFIRMED_TOOLS
-                handoff_seen |= is_handoff(name)
+                confirmed_seen |= confirmed
+                handoff_seen |= handoff
                 accepted.append(call)
 
         update: dict[str, Any] = {}
@@ -87,7 +93,7 @@ def make_tool_node(tools_by_agent: dict[AgentName, list[BaseTool]]) -> Any:
                 state,
                 messages=[*state.messages[:-1], last.model_copy(update={"tool_calls": accepted})],
             )
-            output = await runners[agent].ainvoke(step, config)
+            output = await runners[agent].ainvoke(step, with_services(config, services))
             for item in output if isinstance(output, list) else [output]:
                 if isinstance(item, Command):
                     item_update = dict(item.update or {})

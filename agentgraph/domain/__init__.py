@@ -1,13 +1,15 @@
 """The reference business backend: profiles, wallets, trips, bookings, support, accounts.
 
-Import from here: `Domain` and `open_domain` to get a backend, the record types from
-`models`, every `DomainError` subclass, `normalize_phone` and `mask_phone`. No code
-outside this package writes SQL; the contract of each call is in
-docs/architecture.md ("Domain layer") and in the docstrings of the repository
-modules.
+Import from here: `Domain` (opened for a configuration by
+`agentgraph.persistence.open_domain`), the record types from `models`, every
+`DomainError` subclass, `normalize_phone` and `mask_phone`. Statements against the
+business tables are written in this package only; the WhatsApp runtime's own tables
+(inbox, outbox, delivery statuses) are written by `agentgraph.runtime` through this
+package's `Database`, and LangGraph's tables only by `agentgraph.checkpoints`. The
+contract of each call is in the docstrings of the repository modules.
 """
 
-from agentgraph.domain.domain import Domain, open_domain, sqlite_path
+from agentgraph.domain.domain import Domain
 from agentgraph.domain.errors import (
     AlreadyCancelled,
     BookingNotFound,
@@ -27,6 +29,7 @@ from agentgraph.domain.errors import (
     ProfileNotFound,
     RecipientNotFound,
     SelfTransfer,
+    TenantNotFound,
     TicketNotFound,
     TripDeparted,
     TripNotFound,
@@ -40,6 +43,7 @@ from agentgraph.domain.models import (
     LedgerEntry,
     Profile,
     Subscription,
+    Tenant,
     Ticket,
     Transfer,
     Trip,
@@ -75,6 +79,8 @@ __all__ = [
     "RecipientNotFound",
     "SelfTransfer",
     "Subscription",
+    "Tenant",
+    "TenantNotFound",
     "Ticket",
     "TicketNotFound",
     "Transfer",
@@ -85,7 +91,5 @@ __all__ = [
     "mask_phone",
     "normalize_city",
     "normalize_phone",
-    "open_domain",
     "seed_demo",
-    "sqlite_path",
 ]

@@ -273,9 +273,10 @@ PoolType = AsyncConnectionPool[Any]
 
 
 class PostgresDatabase(Database):
-    """A psycopg async pool. `open` creates one as DESIGN.md prescribes (autocommit,
-    prepare_threshold=0, dict rows); an existing pool can be shared instead, and only
-    a pool this class opened is closed by `close()`."""
+    """Statements on the process's psycopg pool (`agentgraph.persistence` opens it).
+
+    `close()` closes the pool only when `owns_pool` says this object was handed
+    ownership of it."""
 
     engine: Engine = "postgres"
 
@@ -286,20 +287,6 @@ class PostgresDatabase(Database):
     @property
     def pool(self) -> PoolType:
         return self._pool
-
-    @classmethod
-    async def open(
-        cls, url: str, *, min_size: int = 1, max_size: int = 10, wait_seconds: float = 10.0
-    ) -> PostgresDatabase:
-        pool: PoolType = AsyncConnectionPool(
-            url,
-            min_size=min_size,
-            max_size=max_size,
-            open=False,
-            kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
-        )
-        await pool.open(wait=True, timeout=wait_seconds)
-        return cls(pool, owns_pool=True)
 
     async def _query(self, sql: str, params: Params) -> tuple[list[Row], int]:
         async with self._pool.connection() as conn:
@@ -321,15 +308,3 @@ class PostgresDatabase(Database):
     async def close(self) -> None:
         if self._owns_pool:
             await self._pool.close()
-
-
-async def open_database(url_or_path: str | Path) -> Database:
-    """Postgres for a `postgresql://` (or `postgres://`) URL, else a SQLite file path."""
-    target = str(url_or_path)
-    if target.startswith("postgres://"):
-        target = "postgresql://" + target[len("postgres://") :]
-    if target.startswith("postgresql+psycopg://"):
-        target = "postgresql://" + target[len("postgresql+psycopg://") :]
-    if target.startswith("postgresql://"):
-        return await PostgresDatabase.open(target)
-    return await SqliteDatabase.open(url_or_path)

@@ -1,31 +1,28 @@
 """The `Domain` object: one database handle and every repository built on it.
 
-`open_domain(settings)` is the usual entry: Postgres when `settings.database_url` is
-set, else the SQLite file `settings.data_dir / "agentgraph.sqlite3"` (directory
-created); it migrates, yields the `Domain` and closes it on exit. `Domain.connect`
-opens without migrating (call `await domain.migrate()`), and `Domain.from_pool`
-wraps the process's existing psycopg pool without taking ownership of it. Money
-limits and the clock are constructor arguments, not settings reads, so tests and
-tenants can set them; every stored time is UTC.
+The domain never opens a Postgres pool: `Domain.from_pool` wraps the process's pool
+(opened by `agentgraph.persistence`, the one place that opens pools) without taking
+ownership of it, and `Domain.sqlite(path)` opens the embedded SQLite file. Neither
+migrates (call `await domain.migrate()`); `agentgraph.persistence.open_domain(settings)`
+does both for a configuration. Money limits and the clock are constructor arguments,
+not settings reads, so tests and tenants can set them; every stored time is UTC.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime, tzinfo
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
 
 from agentgraph.clock import KIGALI, SYSTEM_CLOCK, Clock
 from agentgraph.domain import migrations
 from agentgraph.domain.accounts import Accounts
 from agentgraph.domain.bookings import Bookings
-from agentgraph.domain.db import Database, Engine, PoolType, PostgresDatabase, open_database
+from agentgraph.domain.db import Database, Engine, PoolType, PostgresDatabase, SqliteDatabase
 from agentgraph.domain.flags import Flags
 from agentgraph.domain.profiles import Profiles
 from agentgraph.domain.support import Support
+from agentgraph.domain.tenants import TenantNames, Tenants
 from agentgraph.domain.timestamps import CheckedClock
 from agentgraph.domain.trips import Trips
 from agentgraph.domain.wallets import (
@@ -34,15 +31,10 @@ from agentgraph.domain.wallets import (
     Wallets,
 )
 
-if TYPE_CHECKING:
-    from agentgraph.config import Settings
-
-SQLITE_FILE_NAME = "agentgraph.sqlite3"
-
 
 class Domain:
-    """The business backend. Repositories are attributes (`profiles`, `wallets`,
-    `trips`, `bookings`, `support`, `accounts`, `flags`); every method takes the
+    """The business backend. Repositories are attributes (`tenants`, `profiles`,
+    `wallets`, `trips`, `bookings`, `support`, `accounts`, `flags`); every method takes the
     tenant slug first."""
 
     def __init__(
@@ -71,18 +63,20 @@ class Domain:
         self.support = Support(db, self.clock)
         self.accounts = Accounts(db, self.clock)
         self.flags = Flags(db, self.clock)
+        self.tenants = Tenants(db, self.clock)
+        self.tenant_names = TenantNames(self.tenants)
 
     @classmethod
-    async def connect(
+    async def sqlite(
         cls,
-        url_or_path: str | Path,
+        path: str | Path,
         *,
         clock: Clock | None = None,
         transfer_limit: int = DEFAULT_TRANSFER_LIMIT,
         daily_transfer_limit: int = DEFAULT_DAILY_TRANSFER_LIMIT,
     ) -> Domain:
-        """Open a `postgresql://` URL (own pool) or a SQLite file path; not migrated."""
-        db = await open_database(url_or_path)
+        """Open the SQLite file `path` (or `:memory:`); not migrated."""
+        db = await SqliteDatabase.open(path)
         return cls(
             db,
             clock=clock,
@@ -135,25 +129,3 @@ class Domain:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
-
-
-def sqlite_path(settings: Settings) -> Path:
-    """Where the embedded domain database lives for these settings."""
-    return Path(settings.data_dir) / SQLITE_FILE_NAME
-
-
-@asynccontextmanager
-async def open_domain(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[Domain]:
-    """A migrated `Domain` for `settings`, closed when the block exits."""
-    target: str | Path = settings.database_url or sqlite_path(settings)
-    domain = await Domain.connect(
-        target,
-        clock=clock,
-        transfer_limit=settings.transfer_limit,
-        daily_transfer_limit=settings.daily_transfer_limit,
-    )
-    try:
-        await domain.migrate()
-        yield domain
-    finally:
-        await domain.close()

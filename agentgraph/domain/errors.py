@@ -228,3 +228,11 @@ class CustomerNotFound(DomainError):
     def __init__(self, email: str) -> None:
         self.email = email
         super().__init__(f"No customer found with email: {email}")
+
+
+class TenantNotFound(DomainError):
+    code = "tenant_not_found"
+
+    def __init__(self, tenant: str) -> None:
+        self.tenant = tenant
+        super().__init__(f"No business is registered under '{tenant}'.")

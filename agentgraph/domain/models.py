@@ -170,3 +170,12 @@ class Invoice:
     issued_date: date
     due_date: date
     paid_date: date | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Tenant:
+    """A business served by this deployment: its slug and the name customers see."""
+
+    slug: str
+    name: str
+    created_at: datetime

@@ -47,7 +47,7 @@ async def seed_demo(domain: Domain, now: datetime | None = None) -> dict[str, in
     """Load the demo data set; returns counts of rows created by this call."""
     now = require_aware(now) if now is not None else domain.now()
     created = {
-        "tenants": await _seed_tenants(domain, now),
+        "tenants": await _seed_tenants(domain),
         "profiles": 0,
         "credits": 0,
         "trips": await _seed_trips(domain, now),
@@ -67,15 +67,11 @@ async def seed_demo(domain: Domain, now: datetime | None = None) -> dict[str, in
     return created
 
 
-async def _seed_tenants(domain: Domain, now: datetime) -> int:
+async def _seed_tenants(domain: Domain) -> int:
     count = 0
     for slug, name in TENANTS.items():
-        row = await domain.db.fetchone(
-            "INSERT INTO tenants (slug, name, created_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (slug) DO NOTHING RETURNING slug",
-            [slug, name, now],
-        )
-        count += row is not None
+        _, created = await domain.tenants.add(slug, name)
+        count += created
     return count
 
 

@@ -1,5 +1,5 @@
 """Turn execution for the CLI and the server: ordering, confirmations, retention."""
 
-from agentgraph.runtime.turns import TurnResult, TurnRunner, chat_thread_id
+from agentgraph.runtime.turns import TurnResult, TurnRunner
 
-__all__ = ["TurnResult", "TurnRunner", "chat_thread_id"]
+__all__ = ["TurnResult", "TurnRunner"]

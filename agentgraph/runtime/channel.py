@@ -2,21 +2,22 @@
 
 `open_whatsapp_channel(settings, assistant)` wires the pieces for one process: the
 inbox and outbox on the assistant's database, the queue, locks and rate limiter
-(in-process without `REDIS_URL`, Redis otherwise), the Graph API client (none
-without `WHATSAPP_ACCESS_TOKEN`: dev mode, replies stay in the outbox), and, when
-`consume` is true, the worker loops of `agentgraph.runtime.worker`.
+(in-process without `REDIS_URL`, Redis otherwise) and the Graph API client (none
+without `WHATSAPP_ACCESS_TOKEN`: dev mode, replies stay in the outbox). The worker
+loops that take jobs from its queue are `agentgraph.runtime.worker`.
 
 `WhatsAppChannel.ingest(body)` is all the webhook does: drop updates for other
-business numbers, store new messages (dedup by id), record statuses, enqueue the
-conversations. It never waits for a model. `process_thread(thread_id)` holds the
+business numbers, resolve each message's tenant and thread once, store new messages
+(dedup by id), record statuses, enqueue the conversations. It never waits for a
+model. `process_thread(thread_id)` holds the
 conversation's lock and answers its queued messages oldest first; messages that
 arrived within the debounce window of each other while a turn ran share the next
 turn. For each turn the replies are committed to the outbox together with marking
 the inbound messages answered, then delivered.
 
-Crash testing: with `AGENTGRAPH_CRASH_AT=after_commit` in the environment the
+Crash testing: with `AGENTGRAPH_CRASH_AT=after_commit` (`Settings.crash_at`) the
 process kills itself (SIGKILL) right after a turn's outbox commit and before any
-send. The variable is unset in normal operation and then does nothing.
+send. The setting is unset in normal operation and then does nothing.
 """
 
 from __future__ import annotations
@@ -32,18 +33,20 @@ from typing import Any
 
 from agentgraph.config import Settings
 from agentgraph.domain.phones import mask_phone
+from agentgraph.runtime import replies
 from agentgraph.runtime.assistant import Assistant
 from agentgraph.runtime.conversation import ConversationPolicy, mergeable
 from agentgraph.runtime.delivery import Delivery
-from agentgraph.runtime.inbox import Inbox, InboxRow
+from agentgraph.runtime.inbox import Inbox, InboxEntry, InboxRow
 from agentgraph.runtime.locks import LocalLocks, RedisLocks, ThreadLocks
 from agentgraph.runtime.metrics import DEDUP_HITS, INBOUND
 from agentgraph.runtime.outbox import Outbox
 from agentgraph.runtime.queue import InProcessQueue, RedisStreamQueue, WorkQueue
 from agentgraph.runtime.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from agentgraph.runtime.statuses import MessageStatuses
-from agentgraph.runtime.turns import APOLOGY, mask_thread
-from agentgraph.whatsapp import replies
+from agentgraph.runtime.tenancy import NumberTenants
+from agentgraph.runtime.turns import APOLOGY
+from agentgraph.threads import conversation_thread_id, mask_thread_id
 from agentgraph.whatsapp.client import GraphClient
 from agentgraph.whatsapp.inbound import InboundMessage
 from agentgraph.whatsapp.payloads import (
@@ -56,16 +59,9 @@ from agentgraph.whatsapp.payloads import (
 
 log = logging.getLogger(__name__)
 
-CRASH_ENV = "AGENTGRAPH_CRASH_AT"
-
 # Queued rows of one conversation read at once.
 PENDING_BATCH = 100
-
-
-def crash_point(name: str) -> None:
-    """Die here, as a power cut would, when the crash-test variable names this point."""
-    if os.environ.get(CRASH_ENV) == name:
-        os.kill(os.getpid(), signal.SIGKILL)
+REDIS_CLOSE_SECONDS = 5.0
 
 
 def take_batch(rows: Sequence[InboxRow], debounce_seconds: float) -> list[InboxRow]:
@@ -107,6 +103,7 @@ class WhatsAppChannel:
         self.pending_batch = PENDING_BATCH
         self.outbox = Outbox(db)
         self.statuses = MessageStatuses(db)
+        self.tenants = NumberTenants(settings)
         self.policy = ConversationPolicy(assistant, settings, limiter)
         self.delivery = Delivery(
             self.outbox,
@@ -117,18 +114,27 @@ class WhatsAppChannel:
 
     @property
     def dev_mode(self) -> bool:
+        """True without a Graph API client: replies stay in the dev outbox."""
         return self.client is None
+
+    def _crash_point(self, name: str) -> None:
+        """Die here, as a power cut would, when the crash-test setting names this point."""
+        if self.settings.crash_at == name:
+            os.kill(os.getpid(), signal.SIGKILL)
 
     async def ingest(self, body: WebhookBody) -> int:
         """Store and enqueue every update of a webhook body; returns new messages."""
         expected = self.settings.whatsapp_phone_number_id
-        messages: list[InboundMessage] = []
+        entries: list[InboxEntry] = []
         for update in iter_updates(body):
             if expected and update.phone_number_id != expected:
                 log.warning("dropped an update for another number %s", update.phone_number_id)
                 continue
             if isinstance(update, MessageUpdate):
-                messages.append(InboundMessage.from_update(update))
+                message = InboundMessage.from_update(update)
+                tenant = self.tenants.tenant_for(message.phone_number_id)
+                thread = conversation_thread_id("whatsapp", tenant, "+" + message.wa_id)
+                entries.append(InboxEntry(tenant, thread, message))
             elif isinstance(update, StatusUpdate):
                 await self.statuses.record(update.status)
             elif isinstance(update, ErrorUpdate):
@@ -137,16 +143,16 @@ class WhatsAppChannel:
                     update.error.code,
                     update.error.message or update.error.title,
                 )
-        if not messages:
+        if not entries:
             return 0
-        fresh = await self.inbox.add_many(messages)
-        duplicates = len(messages) - len(fresh)
+        fresh = await self.inbox.add_many(entries)
+        duplicates = len(entries) - len(fresh)
         if duplicates:
             DEDUP_HITS.inc(duplicates)
         threads: dict[str, None] = {}
-        for message in fresh:
-            INBOUND.labels(message.kind).inc()
-            threads[message.thread_id] = None
+        for entry in fresh:
+            INBOUND.labels(entry.message.kind).inc()
+            threads[entry.thread_id] = None
         for thread_id in threads:
             await self.queue.put(thread_id)
         return len(fresh)
@@ -170,7 +176,7 @@ class WhatsAppChannel:
                     # Another worker answered some of these rows: two workers ran this
                     # conversation (a lock was lost). Stop, and let a fresh job re-read
                     # what is still queued once it holds the lock.
-                    log.warning("conversation %s answered elsewhere", mask_thread(thread_id))
+                    log.warning("conversation %s answered elsewhere", mask_thread_id(thread_id))
                     await self.queue.put(thread_id)
                     return
                 rows = rows[len(batch) :]
@@ -189,18 +195,19 @@ class WhatsAppChannel:
                 self.client.mark_read(last.id, phone_number_id=last.phone_number_id)
             )
         try:
-            outgoing = await self.policy.respond(messages)
+            outgoing = await self.policy.respond(batch)
         except Exception:
             log.exception("answering %s failed", mask_phone("+" + last.wa_id))
             outgoing = replies.texts(APOLOGY)
         committed = await self.outbox.commit_turn(
             thread_id=batch[0].thread_id,
             recipient=last.wa_id,
+            phone_number_id=last.phone_number_id,
             inbound_ids=[row.message_id for row in batch],
             messages=outgoing,
             orphan_after_seconds=self.settings.queue_claim_idle_seconds,
         )
-        crash_point("after_commit")
+        self._crash_point("after_commit")
         if read_receipt is not None:
             try:
                 await read_receipt
@@ -231,11 +238,9 @@ class WhatsAppChannel:
 
 @asynccontextmanager
 async def open_whatsapp_channel(
-    settings: Settings, assistant: Assistant, *, consume: bool = True
+    settings: Settings, assistant: Assistant
 ) -> AsyncIterator[WhatsAppChannel]:
-    """The channel for this process; with `consume`, its worker loops run meanwhile."""
-    from agentgraph.runtime.worker import STOP_GRACE_SECONDS, TAKE_BLOCK_SECONDS, run_worker
-
+    """The channel for this process (queue, locks, limiter, client); closed on exit."""
     redis: Any = None
     queue: WorkQueue
     locks: ThreadLocks
@@ -277,24 +282,11 @@ async def open_whatsapp_channel(
         client=client,
         redis=redis,
     )
-    worker: asyncio.Task[None] | None = None
-    stop = asyncio.Event()
     try:
-        if consume:
-            await channel.recover()
-            worker = asyncio.create_task(run_worker(channel, stop))
         yield channel
     finally:
-        if worker is not None:
-            # The loop ends by itself within one queue read; cancelling is the fallback.
-            stop.set()
-            grace = TAKE_BLOCK_SECONDS + 2 * STOP_GRACE_SECONDS
-            done, _ = await asyncio.wait({worker}, timeout=grace)
-            if not done:
-                worker.cancel()
-                await asyncio.wait({worker}, timeout=STOP_GRACE_SECONDS)
         if client is not None:
             await client.aclose()
         if redis is not None:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(redis.aclose(), timeout=STOP_GRACE_SECONDS)
+                await asyncio.wait_for(redis.aclose(), timeout=REDIS_CLOSE_SECONDS)

@@ -6,8 +6,9 @@ then silence until START), per-user rate limits (one notice per window), reactio
 and system notices (recorded, no reply), media without caption, contacts and unsupported messages
 (a polite fixed reply), the inbound length limit, and the tenant's
 `ai_agents_enabled` flag (off: a fixed menu). Everything else is one assistant turn
-on the thread `wa:{phone_number_id}:{wa_id}`; a batch of several messages (merged by
-the debounce window) is one turn whose text is the messages joined by newlines.
+for the tenant and on the thread the inbox rows were stored with; a batch of several
+messages (merged by the debounce window) is one turn whose text is the messages
+joined by newlines.
 Choices a booking tool returned (trips, bookings) are sent as a list message.
 """
 
@@ -22,9 +23,10 @@ from langchain_core.runnables import RunnableConfig
 
 from agentgraph.config import Settings
 from agentgraph.domain.phones import normalize_phone
+from agentgraph.runtime import replies
 from agentgraph.runtime.assistant import Assistant
+from agentgraph.runtime.inbox import InboxRow
 from agentgraph.runtime.ratelimit import RateLimiter
-from agentgraph.whatsapp import replies
 from agentgraph.whatsapp.inbound import InboundMessage
 
 log = logging.getLogger(__name__)
@@ -46,9 +48,11 @@ class ConversationPolicy:
         self.limiter = limiter
         self.domain = assistant.persistence.domain
 
-    async def respond(self, batch: Sequence[InboundMessage]) -> list[dict[str, Any]]:
+    async def respond(self, rows: Sequence[InboxRow]) -> list[dict[str, Any]]:
+        """The message bodies answering one batch of a conversation's inbox rows."""
+        batch = [row.message for row in rows]
         first = batch[0]
-        tenant = self.settings.default_tenant
+        tenant, thread_id = rows[0].tenant, rows[0].thread_id
         phone = normalize_phone(first.wa_id)
         if all(m.kind in ("reaction", "system") for m in batch):
             if first.kind == "system":
@@ -100,11 +104,11 @@ class ConversationPolicy:
             return replies.texts(replies.MENU)
         text = "\n".join(m.text for m in allowed if m.text)
         result = await self.assistant.send(
-            text, user=phone, tenant=tenant, channel="whatsapp", thread_id=head.thread_id
+            text, user=phone, tenant=tenant, channel="whatsapp", thread_id=thread_id
         )
         choices = None
         if result.agent == "booking" and not result.awaiting_confirmation and not result.error:
-            choices = await self._turn_choices(head.thread_id)
+            choices = await self._turn_choices(thread_id)
         return replies.turn_messages(result, choices)
 
     async def _turn_choices(self, thread_id: str) -> dict[str, Any] | None:

@@ -26,12 +26,6 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 60.0
 
 
-def phone_number_id_of(thread_id: str) -> str | None:
-    """The business number in a `wa:{phone_number_id}:{wa_id}` thread id."""
-    parts = thread_id.split(":")
-    return parts[1] if len(parts) == 3 and parts[0] == "wa" else None
-
-
 class Delivery:
     """Sends outbox rows; one per process, shared by its worker tasks."""
 
@@ -62,7 +56,7 @@ class Delivery:
             return None
         try:
             wamid = await self.client.send(
-                row.recipient, row.payload, phone_number_id=phone_number_id_of(row.thread_id)
+                row.recipient, row.payload, phone_number_id=row.phone_number_id
             )
         except GraphAPIError as exc:
             if exc.retryable and row.attempts < self.max_attempts:

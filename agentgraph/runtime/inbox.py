@@ -1,7 +1,8 @@
 """The inbox: every inbound WhatsApp message, stored once, in arrival order.
 
-`Inbox.add_many(messages)` inserts a webhook's messages keyed by their WhatsApp ids
-and returns only the new ones: the UNIQUE constraint makes this dedup atomic across
+`Inbox.add_many(entries)` inserts a webhook's messages, each with the tenant and
+thread it was resolved to at ingest, keyed by their WhatsApp ids, and returns only
+the new ones: the UNIQUE constraint makes this dedup atomic across
 processes, so two identical deliveries at the same instant yield one row. Rows are
 numbered in arrival order (body order within one webhook).
 Rows stay `queued` until the turn that answers them commits its replies to the
@@ -23,19 +24,35 @@ CHUNK = 100
 
 
 @dataclass(frozen=True)
+class InboxEntry:
+    """One inbound message with the tenant and conversation it belongs to."""
+
+    tenant: str
+    thread_id: str
+    message: InboundMessage
+
+
+@dataclass(frozen=True)
 class InboxRow:
+    """A stored inbound message, as a turn reads it."""
+
     seq: int
     message_id: str
+    tenant: str
     thread_id: str
     kind: str
     received_at: float
     message: InboundMessage
 
 
+_ROW_COLUMNS = "seq, message_id, tenant, thread_id, kind, received_at, payload"
+
+
 def _row(r: Row) -> InboxRow:
     return InboxRow(
         seq=int(r["seq"]),
         message_id=r["message_id"],
+        tenant=r["tenant"],
         thread_id=r["thread_id"],
         kind=r["kind"],
         received_at=float(r["received_at"]),
@@ -50,36 +67,40 @@ class Inbox:
         self._db = db
 
     async def add_many(
-        self, messages: Sequence[InboundMessage], received_at: float | None = None
-    ) -> list[InboundMessage]:
+        self, entries: Sequence[InboxEntry], received_at: float | None = None
+    ) -> list[InboxEntry]:
         """Store a webhook's messages in one statement per chunk; returns the new ones
         (in the given order). Duplicates, within the batch or of earlier rows, are dropped."""
         at = time.time() if received_at is None else received_at
-        first: dict[str, InboundMessage] = {}
-        for m in messages:
-            first.setdefault(m.id, m)
+        first: dict[str, InboxEntry] = {}
+        for e in entries:
+            first.setdefault(e.message.id, e)
         unique = list(first.values())
         fresh: set[str] = set()
         # Rows are inserted in body order: their sequence numbers are the arrival order.
         for start in range(0, len(unique), CHUNK):
             chunk = unique[start : start + CHUNK]
-            values = ", ".join("(?, ?, ?, ?, ?, ?, ?, 'queued')" for _ in chunk)
+            values = ", ".join("(?, ?, ?, ?, ?, ?, ?, ?, 'queued')" for _ in chunk)
             params: list[object] = []
-            for m in chunk:
-                params += [m.id, m.thread_id, m.phone_number_id, m.wa_id, m.kind, m.to_json(), at]
+            for e in chunk:
+                m = e.message
+                params += [
+                    m.id, e.tenant, e.thread_id, m.phone_number_id, m.wa_id, m.kind,
+                    m.to_json(), at,
+                ]  # fmt: skip
             rows = await self._db.fetchall(
-                "INSERT INTO wa_inbox (message_id, thread_id, phone_number_id, wa_id, kind, "
-                f"payload, received_at, status) VALUES {values} "
+                "INSERT INTO wa_inbox (message_id, tenant, thread_id, phone_number_id, wa_id, "
+                f"kind, payload, received_at, status) VALUES {values} "
                 "ON CONFLICT (message_id) DO NOTHING RETURNING message_id",
                 params,
             )
             fresh.update(r["message_id"] for r in rows)
-        return [m for m in unique if m.id in fresh]
+        return [e for e in unique if e.message.id in fresh]
 
     async def pending(self, thread_id: str, limit: int = 100) -> list[InboxRow]:
         """Queued messages of one conversation, oldest first."""
         rows = await self._db.fetchall(
-            "SELECT seq, message_id, thread_id, kind, received_at, payload FROM wa_inbox "
+            f"SELECT {_ROW_COLUMNS} FROM wa_inbox "
             "WHERE thread_id = ? AND status = 'queued' ORDER BY seq LIMIT ?",
             [thread_id, limit],
         )
@@ -91,10 +112,10 @@ class Inbox:
         """`Outbox.pending_for(thread_id)` and `pending(thread_id, limit)` in one query:
         the conversation's committed-but-unsent reply ids and its queued rows."""
         rows = await self._db.fetchall(
-            "SELECT seq, message_id, thread_id, kind, received_at, payload, NULL AS outbox_id "
-            "FROM (SELECT seq, message_id, thread_id, kind, received_at, payload FROM wa_inbox "
+            f"SELECT {_ROW_COLUMNS}, NULL AS outbox_id "
+            f"FROM (SELECT {_ROW_COLUMNS} FROM wa_inbox "
             "WHERE thread_id = ? AND status = 'queued' ORDER BY seq LIMIT ?) AS queued "
-            "UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, id FROM wa_outbox "
+            "UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, id FROM wa_outbox "
             "WHERE thread_id = ? AND status = 'pending'",
             [thread_id, limit, thread_id],
         )

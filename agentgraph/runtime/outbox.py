@@ -24,8 +24,8 @@ from typing import Any
 from agentgraph.domain.db import Database, Row
 
 _COLUMNS = (
-    "id, idempotency_key, thread_id, recipient, inbound_id, kind, payload, status, attempts, "
-    "next_attempt_at, wamid, error_code, error, created_at, sent_at"
+    "id, idempotency_key, thread_id, recipient, phone_number_id, inbound_id, kind, payload, "
+    "status, attempts, next_attempt_at, wamid, error_code, error, created_at, sent_at"
 )
 
 
@@ -35,6 +35,7 @@ class OutboxRow:
     idempotency_key: str
     thread_id: str
     recipient: str
+    phone_number_id: str | None
     inbound_id: str | None
     kind: str
     payload: dict[str, Any]
@@ -52,6 +53,7 @@ class OutboxRow:
             idempotency_key=row["idempotency_key"],
             thread_id=row["thread_id"],
             recipient=row["recipient"],
+            phone_number_id=row["phone_number_id"],
             inbound_id=row["inbound_id"],
             kind=row["kind"],
             payload=json.loads(row["payload"]),
@@ -80,11 +82,11 @@ class OutboxRow:
 
 
 _INSERT_HEAD = (
-    "INSERT INTO wa_outbox (idempotency_key, thread_id, recipient, inbound_id, kind, payload, "
-    "status, attempts, next_attempt_at, created_at)"
+    "INSERT INTO wa_outbox (idempotency_key, thread_id, recipient, phone_number_id, "
+    "inbound_id, kind, payload, status, attempts, next_attempt_at, created_at)"
 )
 _INSERT_ONE = (
-    f"{_INSERT_HEAD} VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?) "
+    f"{_INSERT_HEAD} VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?) "
     "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
 )
 
@@ -109,6 +111,7 @@ class Outbox:
         *,
         thread_id: str,
         recipient: str,
+        phone_number_id: str | None,
         inbound_ids: Sequence[str],
         messages: Sequence[dict[str, Any]],
         orphan_after_seconds: float = 30.0,
@@ -127,6 +130,7 @@ class Outbox:
                 key,
                 thread_id,
                 recipient,
+                phone_number_id,
                 key_base,
                 str(message.get("type", "text")),
                 json.dumps(message, ensure_ascii=False),
@@ -183,10 +187,10 @@ class Outbox:
         if not rows:
             answered = await self._db.fetchval(f"{sql} SELECT COUNT(*) FROM done", params)
             return int(answered or 0), {}
-        values = ", ".join("(?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)" for _ in rows)
+        values = ", ".join("(?, ?, ?, ?::text, ?, ?, ?, 'pending', 0, ?, ?)" for _ in rows)
         columns = (
-            "idempotency_key, thread_id, recipient, inbound_id, kind, payload, status, "
-            "attempts, next_attempt_at, created_at"
+            "idempotency_key, thread_id, recipient, phone_number_id, inbound_id, kind, payload, "
+            "status, attempts, next_attempt_at, created_at"
         )
         # Data-modifying WITH clauses always run to completion, read or not; the
         # replies go in only if this statement answered the messages.

@@ -20,7 +20,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
@@ -30,9 +30,12 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, Interrupt
 
 from agentgraph.checkpoints import pending_interrupts, preloaded, prune_thread
+from agentgraph.clock import SYSTEM_CLOCK, Clock
 from agentgraph.context import Context
+from agentgraph.handoff import handoff_destination
 from agentgraph.observability.metrics import TURN_SECONDS, TURNS
-from agentgraph.tools import is_handoff
+from agentgraph.prompts import PromptLibrary, prompt_library
+from agentgraph.threads import mask_thread_id
 from agentgraph.tools.confirm import ConfirmationAnswer, classify_answer
 
 log = logging.getLogger(__name__)
@@ -55,9 +58,10 @@ class _RunOutcome:
     values: dict[str, Any] | None = None
 
 
-def _answer_for(pending: dict[str, Any], verdict: str, text: str) -> ConfirmationAnswer:
-    """How to resume a paused confirmation given the user's new message."""
-    now = datetime.now(UTC)
+def _answer_for(
+    pending: dict[str, Any], verdict: str, text: str, now: datetime
+) -> ConfirmationAnswer:
+    """How to resume a paused confirmation given the user's new message at `now`."""
     expires = pending.get("expires_at")
     expired = False
     if isinstance(expires, str):
@@ -73,11 +77,6 @@ def _answer_for(pending: dict[str, Any], verdict: str, text: str) -> Confirmatio
     else:
         answer["answer"] = "superseded"
     return answer
-
-
-def chat_thread_id(tenant: str, user: str) -> str:
-    """Thread id for CLI/API conversations (DESIGN: chat:{tenant}:{user})."""
-    return f"chat:{tenant}:{user}"
 
 
 @dataclass
@@ -114,8 +113,13 @@ class TurnRunner:
         retention: int | None = 10,
         durability: Durability = "exit",
         prune_every: int = 5,
+        clock: Clock = SYSTEM_CLOCK,
+        prompts: PromptLibrary | None = None,
     ) -> None:
         self.graph = graph
+        self.clock = clock
+        # The yes/no vocabulary that decides whether a message answers a confirmation.
+        self.prompts = prompts or prompt_library()
         self.retention = retention
         self.durability = durability
         self.prune_every = max(1, prune_every)
@@ -140,7 +144,7 @@ class TurnRunner:
             final: _RunOutcome | None = None
             try:
                 handled = False
-                verdict = classify_answer(text)
+                verdict = classify_answer(text, self.prompts)
                 # A model may ask again after a superseded confirmation; every pause is
                 # closed before the new message runs, so none is left dangling.
                 saved: CheckpointTuple | None = None
@@ -153,7 +157,7 @@ class TurnRunner:
                     final = _RunOutcome()
                     with preloaded(self.graph.checkpointer, thread_id, saved):
                         await self._run(
-                            Command(resume=_answer_for(pending, verdict, text)),
+                            Command(resume=_answer_for(pending, verdict, text, self.clock.now())),
                             config,
                             context,
                             final,
@@ -176,7 +180,7 @@ class TurnRunner:
                         )
                     replies += final.replies
             except Exception:
-                log.exception("turn failed on thread %s", mask_thread(thread_id))
+                log.exception("turn failed on thread %s", mask_thread_id(thread_id))
                 # What tools already did in this run (a transfer, a booking) is news the
                 # user must get even though the model could not phrase the answer.
                 done = final.tool_results if final is not None else []
@@ -186,13 +190,13 @@ class TurnRunner:
             try:
                 result = await self._result(config, text, replies, error, final)
             except Exception:
-                log.exception("reading state failed on thread %s", mask_thread(thread_id))
+                log.exception("reading state failed on thread %s", mask_thread_id(thread_id))
                 result = TurnResult(text, replies or [APOLOGY], "triage", False, error=True)
             if self._should_prune(result):
                 try:
                     await prune_thread(self.graph.checkpointer, thread_id, self.retention)  # type: ignore[arg-type]
                 except Exception:
-                    log.exception("checkpoint pruning failed on %s", mask_thread(thread_id))
+                    log.exception("checkpoint pruning failed on %s", mask_thread_id(thread_id))
         elapsed = time.perf_counter() - started
         result.latency_ms = elapsed * 1000
         TURN_SECONDS.labels(context.channel).observe(elapsed)
@@ -243,7 +247,7 @@ class TurnRunner:
                     elif (
                         isinstance(message, ToolMessage)
                         and message.status != "error"
-                        and not is_handoff(message.name or "")
+                        and handoff_destination(message) is None
                     ):
                         outcome.tool_results.append(message.text)
 
@@ -305,9 +309,3 @@ def _interrupt_text(item: Interrupt) -> str:
     if isinstance(value, dict) and isinstance(value.get("prompt"), str):
         return value["prompt"]
     return str(value)
-
-
-def mask_thread(thread_id: str) -> str:
-    # Thread ids embed phone numbers; logs keep only the last two digits.
-    head, _, tail = thread_id.rpartition(":")
-    return f"{head}:***{tail[-2:]}" if tail else thread_id

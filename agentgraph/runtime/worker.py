@@ -1,4 +1,4 @@
-"""Worker loops of the WhatsApp channel, and a standalone worker process.
+"""Worker loops of the WhatsApp channel: take queued conversations and answer them.
 
 `run_worker(channel)` takes jobs from the channel's queue and runs up to
 `AGENTGRAPH_WORKER_CONCURRENCY` conversations at once (one turn at a time per
@@ -8,24 +8,20 @@ after a second; Redis: reclaimed after `AGENTGRAPH_QUEUE_CLAIM_IDLE_SECONDS`). O
 second it also reclaims jobs of dead consumers, retries due outbox rows and updates
 the queue-depth gauge.
 
-`python -m agentgraph.runtime.worker` runs a worker process without HTTP (settings
-from the environment; needs `REDIS_URL` to share work with servers) until SIGTERM.
+`consuming(channel)` runs the loop for the life of a block: it first re-enqueues
+conversations left unanswered and sends replies left unsent (crash recovery), and
+on exit stops the loop between queue reads. The server runs it unless
+`AGENTGRAPH_SERVER_CONSUMES_QUEUE=false`; `agentgraph worker` runs it without HTTP.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import signal
-import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from langchain_core.language_models import BaseChatModel
-
-from agentgraph.config import ConfigError, Settings, load_settings
-from agentgraph.observability.logging import configure_logging
-from agentgraph.runtime.assistant import open_assistant
-from agentgraph.runtime.channel import WhatsAppChannel, open_whatsapp_channel
-from agentgraph.runtime.heap import settle_heap
+from agentgraph.runtime.channel import WhatsAppChannel
 from agentgraph.runtime.metrics import QUEUE_DEPTH
 from agentgraph.runtime.queue import Job
 
@@ -106,36 +102,18 @@ async def run_worker(channel: WhatsAppChannel, stop: asyncio.Event | None = None
             )
 
 
-async def serve_worker(settings: Settings, *, model: BaseChatModel | None = None) -> None:
-    """Run one worker process until SIGTERM or SIGINT; `model` overrides the configured one."""
+@asynccontextmanager
+async def consuming(channel: WhatsAppChannel) -> AsyncIterator[None]:
+    """Recover unfinished work, then run the worker loop until the block exits."""
+    await channel.recover()
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    async with (
-        open_assistant(settings, model=model) as assistant,
-        open_whatsapp_channel(settings, assistant, consume=True),
-    ):
-        settle_heap()
-        log.info("worker ready")
-        await stop.wait()
-
-
-def main() -> int:
+    worker = asyncio.create_task(run_worker(channel, stop))
     try:
-        settings = load_settings()
-    except ConfigError as exc:
-        print(f"agentgraph worker: {exc}", file=sys.stderr)
-        return 2
-    configure_logging()
-    try:
-        import uvloop
-    except ImportError:  # optional: the standard event loop works, a little slower
-        asyncio.run(serve_worker(settings))
-    else:
-        uvloop.run(serve_worker(settings))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        yield
+    finally:
+        # The loop ends by itself within one queue read; cancelling is the fallback.
+        stop.set()
+        done, _ = await asyncio.wait({worker}, timeout=TAKE_BLOCK_SECONDS + 2 * STOP_GRACE_SECONDS)
+        if not done:
+            worker.cancel()
+            await asyncio.wait({worker}, timeout=STOP_GRACE_SECONDS)

@@ -1,47 +1,66 @@
-"""LangChain tools grouped by domain, and which agent gets which.
+"""The assistant's tools, as one catalogue of module-level LangChain tools.
 
-`build_tools(domain, settings)` returns every tool by name, bound to one domain
-backend. Which agent may call which tool is declared by each agent module in
-`agentgraph.agents`. Tools that need the user's identity read it from the runtime
-context, never from arguments.
+`TOOLS` holds every tool by name; which agent may call which is declared by each
+agent spec in `agentgraph.agents`. Tools read identity from the run's context and
+their services (domain, settings, clock, prompts) from the graph's tool node
+(`agentgraph.tools.services`), never from model-written arguments. A tool's
+metadata says what it does to money: `needs_confirmation` (pauses for an explicit
+yes; at most one such call runs per model step) and `moves_money`.
 """
 
 from __future__ import annotations
 
 from langchain_core.tools import BaseTool
 
-from agentgraph.config import Settings
-from agentgraph.domain import Domain
-from agentgraph.prompts import load_table
-from agentgraph.tools.accounts import build_account_tools
-from agentgraph.tools.booking import build_booking_tools
-from agentgraph.tools.handoff import HANDOFF_PREFIX, build_handoff_tools, handoff_tool_name
-from agentgraph.tools.profile import build_profile_tools
-from agentgraph.tools.support import build_support_tools
-from agentgraph.tools.wallet import build_wallet_tools
+from agentgraph.tools.accounts import get_customer_info, get_subscription_details, list_invoices
+from agentgraph.tools.booking import (
+    cancel_booking,
+    check_availability,
+    create_booking,
+    list_bookings,
+    search_trips,
+)
+from agentgraph.tools.handoff import HANDOFF_TOOLS
+from agentgraph.tools.profile import get_user_profile, update_preferences
+from agentgraph.tools.services import ToolServices, with_services
+from agentgraph.tools.support import (
+    create_ticket,
+    escalate_to_human,
+    search_help_articles,
+    ticket_status,
+)
+from agentgraph.tools.wallet import check_balance, transaction_history, transfer_money
 
-# Tools that pause for an explicit yes; at most one of them runs per model step.
-CONFIRMED_TOOLS = frozenset({"transfer_money", "cancel_booking"})
+__all__ = ["CONFIRMED_TOOLS", "TOOLS", "ToolServices", "needs_confirmation", "with_services"]
+
+TOOLS: dict[str, BaseTool] = {
+    t.name: t
+    for t in (
+        check_balance,
+        transaction_history,
+        transfer_money,
+        search_trips,
+        check_availability,
+        create_booking,
+        cancel_booking,
+        list_bookings,
+        search_help_articles,
+        create_ticket,
+        ticket_status,
+        escalate_to_human,
+        get_customer_info,
+        get_subscription_details,
+        list_invoices,
+        get_user_profile,
+        update_preferences,
+        *HANDOFF_TOOLS.values(),
+    )
+}
 
 
-def build_tools(domain: Domain, settings: Settings) -> dict[str, BaseTool]:
-    """Every tool, by name."""
-    # Load the confirmation vocabulary now, not inside the event loop on first use.
-    load_table("confirmation.json")
-    tools: list[BaseTool] = [
-        *build_wallet_tools(domain, settings),
-        *build_booking_tools(domain, settings),
-        *build_support_tools(domain),
-        *build_account_tools(domain),
-        *build_profile_tools(domain),
-    ]
-    by_name = {t.name: t for t in tools}
-    by_name.update(build_handoff_tools())
-    return by_name
+def needs_confirmation(tool: BaseTool) -> bool:
+    """True for a tool that pauses for the user's explicit yes before acting."""
+    return bool((tool.metadata or {}).get("needs_confirmation"))
 
 
-def is_handoff(tool_name: str) -> bool:
-    return tool_name.startswith(HANDOFF_PREFIX)
-
-
-__all__ = ["CONFIRMED_TOOLS", "build_tools", "handoff_tool_name", "is_handoff"]
+CONFIRMED_TOOLS = frozenset(name for name, t in TOOLS.items() if needs_confirmation(t))

@@ -13,22 +13,25 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from langchain_core.tools import BaseTool, tool
+from langchain_core.tools import tool
 from langgraph.prebuilt import ToolRuntime
 from pydantic import Field
 
-from agentgraph.config import Settings
 from agentgraph.context import Context
-from agentgraph.domain import Domain, DomainError
-from agentgraph.tools.common import (
-    idempotency_key,
-    identity,
-    local_time,
-    money,
-    parse_day,
-    requested_at,
-)
+from agentgraph.domain import DomainError
 from agentgraph.tools.confirm import require_confirmation
+from agentgraph.tools.dates import parse_day
+from agentgraph.tools.formatting import local_time, money
+from agentgraph.tools.idempotency import idempotency_key, requested_at
+from agentgraph.tools.services import identity, services_of
+
+__all__ = [
+    "cancel_booking",
+    "check_availability",
+    "create_booking",
+    "list_bookings",
+    "search_trips",
+]
 
 MAX_TRIPS_SHOWN = 10
 
@@ -37,147 +40,157 @@ MAX_TRIPS_SHOWN = 10
 Choices = dict[str, Any]
 
 
-def build_booking_tools(domain: Domain, settings: Settings) -> list[BaseTool]:
-    """The booking specialist's tools, bound to one domain backend."""
-
-    @tool(response_format="content_and_artifact")
-    async def search_trips(
-        runtime: ToolRuntime[Context, Any],
-        origin: Annotated[str, Field(description="Departure city, e.g. Kigali.")],
-        destination: str = Field(description="Arrival city, e.g. Huye."),
-        date: Annotated[
-            str | None,
-            Field(description="YYYY-MM-DD, 'today', 'tomorrow' or a weekday; empty for any."),
-        ] = None,
-    ) -> tuple[str, Choices | None]:
-        """Find upcoming bus trips between two cities, optionally on a given day."""
-        tenant, _ = identity(runtime)
-        try:
-            day = parse_day(date)
-            trips = await domain.trips.search(tenant, origin, destination, day)
-        except ValueError as exc:
-            return str(exc), None
-        except DomainError as exc:
-            return exc.user_message, None
-        when = f" on {day.isoformat()}" if day else ""
-        if not trips:
-            return f"No trips found from {origin} to {destination}{when}.", None
-        lines = [f"Trips from {trips[0].origin} to {trips[0].destination}{when}:"]
-        rows = []
-        for t in trips[:MAX_TRIPS_SHOWN]:
-            lines.append(
-                f"- Trip {t.id}: {local_time(t.departure)}, {money(t.price)}, "
-                f"{t.seats_available} seats left"
-            )
-            rows.append(
-                {
-                    "id": f"book trip {t.id}",
-                    "title": f"Trip {t.id} {local_time(t.departure)[4:]}",
-                    "description": f"{money(t.price)}, {t.seats_available} seats left",
-                }
-            )
-        lines.append("Reply 'book trip <number>' to book one.")
-        return "\n".join(lines), {"kind": "choices", "button": "Trips", "rows": rows}
-
-    @tool
-    async def check_availability(
-        runtime: ToolRuntime[Context, Any],
-        trip_id: Annotated[int, Field(description="The trip number from search results.")],
-    ) -> str:
-        """Show seats left, price and departure time of one trip."""
-        tenant, _ = identity(runtime)
-        try:
-            t = await domain.trips.get(tenant, trip_id)
-        except DomainError as exc:
-            return exc.user_message
-        return (
-            f"Trip {t.id} {t.origin} -> {t.destination} leaves {local_time(t.departure)}: "
-            f"{t.seats_available} of {t.seats_total} seats left, {money(t.price)} per seat."
+@tool(response_format="content_and_artifact")
+async def search_trips(
+    runtime: ToolRuntime[Context, Any],
+    origin: Annotated[str, Field(description="Departure city, e.g. Kigali.")],
+    destination: str = Field(description="Arrival city, e.g. Huye."),
+    date: Annotated[
+        str | None,
+        Field(description="YYYY-MM-DD, 'today', 'tomorrow' or a weekday; empty for any."),
+    ] = None,
+) -> tuple[str, Choices | None]:
+    """Find upcoming bus trips between two cities, optionally on a given day."""
+    services = services_of(runtime)
+    tenant, _ = identity(runtime)
+    try:
+        day = parse_day(date, services.clock.now(), services.prompts)
+        trips = await services.domain.trips.search(tenant, origin, destination, day)
+    except ValueError as exc:
+        return str(exc), None
+    except DomainError as exc:
+        return exc.user_message, None
+    when = f" on {day.isoformat()}" if day else ""
+    if not trips:
+        return f"No trips found from {origin} to {destination}{when}.", None
+    lines = [f"Trips from {trips[0].origin} to {trips[0].destination}{when}:"]
+    rows = []
+    for t in trips[:MAX_TRIPS_SHOWN]:
+        lines.append(
+            f"- Trip {t.id}: {local_time(t.departure)}, {money(t.price)}, "
+            f"{t.seats_available} seats left"
         )
-
-    @tool
-    async def create_booking(
-        runtime: ToolRuntime[Context, Any],
-        trip_id: Annotated[int, Field(description="The trip number to book.")],
-        seats: int = Field(default=1, ge=1, le=10, description="Number of seats."),
-    ) -> str:
-        """Book seats on a trip, paying from the user's wallet."""
-        tenant, phone = identity(runtime)
-        await domain.profiles.get_or_create(tenant, phone)
-        try:
-            booking = await domain.bookings.create(
-                tenant, phone, trip_id, seats, idempotency_key(runtime, "booking", trip_id, seats)
-            )
-        except DomainError as exc:
-            return exc.user_message
-        balance = await domain.wallets.balance(tenant, phone)
-        return (
-            f"Booked: booking {booking.id}, {booking.seats} seat(s) on trip {booking.trip_id} "
-            f"{booking.origin} -> {booking.destination}, {local_time(booking.departure)}. "
-            f"Paid {money(booking.amount)}; your balance is {money(balance)}."
+        rows.append(
+            {
+                "id": f"book trip {t.id}",
+                "title": f"Trip {t.id} {local_time(t.departure)[4:]}",
+                "description": f"{money(t.price)}, {t.seats_available} seats left",
+            }
         )
+    lines.append("Reply 'book trip <number>' to book one.")
+    return "\n".join(lines), {"kind": "choices", "button": "Trips", "rows": rows}
 
-    @tool
-    async def cancel_booking(
-        runtime: ToolRuntime[Context, Any],
-        booking_id: Annotated[int, Field(description="The booking number to cancel.")],
-    ) -> str:
-        """Cancel one of the user's bookings and refund it. Always asks the user to confirm."""
-        tenant, phone = identity(runtime)
-        profile = await domain.profiles.get_or_create(tenant, phone)
-        try:
-            booking = await domain.bookings.get(tenant, phone, booking_id)
-        except DomainError as exc:
-            return exc.user_message
-        if booking.status == "cancelled":
-            return f"Booking {booking.id} is already cancelled."
-        decision = require_confirmation(
-            action="cancel_booking",
-            summary=(
-                f"Cancel booking {booking.id} ({booking.origin} -> {booking.destination}, "
-                f"{local_time(booking.departure)}) and refund {money(booking.amount)}?"
-            ),
-            details={"booking_id": booking.id, "refund": booking.amount, "currency": "RWF"},
-            language=profile.language,
-            ttl_seconds=settings.confirmation_ttl_seconds,
-            requested_at=requested_at(runtime),
+
+@tool
+async def check_availability(
+    runtime: ToolRuntime[Context, Any],
+    trip_id: Annotated[int, Field(description="The trip number from search results.")],
+) -> str:
+    """Show seats left, price and departure time of one trip."""
+    domain = services_of(runtime).domain
+    tenant, _ = identity(runtime)
+    try:
+        t = await domain.trips.get(tenant, trip_id)
+    except DomainError as exc:
+        return exc.user_message
+    return (
+        f"Trip {t.id} {t.origin} -> {t.destination} leaves {local_time(t.departure)}: "
+        f"{t.seats_available} of {t.seats_total} seats left, {money(t.price)} per seat."
+    )
+
+
+@tool
+async def create_booking(
+    runtime: ToolRuntime[Context, Any],
+    trip_id: Annotated[int, Field(description="The trip number to book.")],
+    seats: int = Field(default=1, ge=1, le=10, description="Number of seats."),
+) -> str:
+    """Book seats on a trip, paying from the user's wallet."""
+    domain = services_of(runtime).domain
+    tenant, phone = identity(runtime)
+    await domain.profiles.get_or_create(tenant, phone)
+    try:
+        booking = await domain.bookings.create(
+            tenant, phone, trip_id, seats, idempotency_key(runtime, "booking", trip_id, seats)
         )
-        if not decision.approved:
-            return decision.message
-        try:
-            cancelled = await domain.bookings.cancel(
-                tenant, phone, booking_id, idempotency_key(runtime, "cancel", booking_id)
-            )
-        except DomainError as exc:
-            return exc.user_message
-        balance = await domain.wallets.balance(tenant, phone)
-        return (
-            f"Cancelled booking {cancelled.id}. Refunded {money(cancelled.amount)}; "
-            f"your balance is {money(balance)}."
+    except DomainError as exc:
+        return exc.user_message
+    balance = await domain.wallets.balance(tenant, phone)
+    return (
+        f"Booked: booking {booking.id}, {booking.seats} seat(s) on trip {booking.trip_id} "
+        f"{booking.origin} -> {booking.destination}, {local_time(booking.departure)}. "
+        f"Paid {money(booking.amount)}; your balance is {money(balance)}."
+    )
+
+
+@tool
+async def cancel_booking(
+    runtime: ToolRuntime[Context, Any],
+    booking_id: Annotated[int, Field(description="The booking number to cancel.")],
+) -> str:
+    """Cancel one of the user's bookings and refund it. Always asks the user to confirm."""
+    services = services_of(runtime)
+    domain, settings = services.domain, services.settings
+    tenant, phone = identity(runtime)
+    profile = await domain.profiles.get_or_create(tenant, phone)
+    try:
+        booking = await domain.bookings.get(tenant, phone, booking_id)
+    except DomainError as exc:
+        return exc.user_message
+    if booking.status == "cancelled":
+        return f"Booking {booking.id} is already cancelled."
+    decision = require_confirmation(
+        action="cancel_booking",
+        summary=(
+            f"Cancel booking {booking.id} ({booking.origin} -> {booking.destination}, "
+            f"{local_time(booking.departure)}) and refund {money(booking.amount)}?"
+        ),
+        details={"booking_id": booking.id, "refund": booking.amount, "currency": "RWF"},
+        language=profile.language,
+        ttl_seconds=settings.confirmation_ttl_seconds,
+        requested_at=requested_at(runtime),
+        prompts=services.prompts,
+        clock=services.clock,
+    )
+    if not decision.approved:
+        return decision.message
+    try:
+        cancelled = await domain.bookings.cancel(
+            tenant, phone, booking_id, idempotency_key(runtime, "cancel", booking_id)
         )
+    except DomainError as exc:
+        return exc.user_message
+    balance = await domain.wallets.balance(tenant, phone)
+    return (
+        f"Cancelled booking {cancelled.id}. Refunded {money(cancelled.amount)}; "
+        f"your balance is {money(balance)}."
+    )
 
-    @tool(response_format="content_and_artifact")
-    async def list_bookings(runtime: ToolRuntime[Context, Any]) -> tuple[str, Choices | None]:
-        """List the user's active bookings."""
-        tenant, phone = identity(runtime)
-        bookings = await domain.bookings.list_for(tenant, phone)
-        if not bookings:
-            return "You have no active bookings.", None
-        lines = ["Your bookings:"]
-        rows = []
-        for b in bookings:
-            lines.append(
-                f"- Booking {b.id}: {b.origin} -> {b.destination}, "
-                f"{local_time(b.departure)}, {b.seats} seat(s), {money(b.amount)}"
-            )
-            rows.append(
-                {
-                    "id": f"cancel booking {b.id}",
-                    "title": f"Booking {b.id} {b.origin}-{b.destination}",
-                    "description": f"{local_time(b.departure)}, {b.seats} seat(s), "
-                    f"{money(b.amount)}",
-                }
-            )
-        return "\n".join(lines), {"kind": "choices", "button": "Bookings", "rows": rows[:10]}
 
-    return [search_trips, check_availability, create_booking, cancel_booking, list_bookings]
+@tool(response_format="content_and_artifact")
+async def list_bookings(runtime: ToolRuntime[Context, Any]) -> tuple[str, Choices | None]:
+    """List the user's active bookings."""
+    domain = services_of(runtime).domain
+    tenant, phone = identity(runtime)
+    bookings = await domain.bookings.list_for(tenant, phone)
+    if not bookings:
+        return "You have no active bookings.", None
+    lines = ["Your bookings:"]
+    rows = []
+    for b in bookings:
+        lines.append(
+            f"- Booking {b.id}: {b.origin} -> {b.destination}, "
+            f"{local_time(b.departure)}, {b.seats} seat(s), {money(b.amount)}"
+        )
+        rows.append(
+            {
+                "id": f"cancel booking {b.id}",
+                "title": f"Booking {b.id} {b.origin}-{b.destination}",
+                "description": f"{local_time(b.departure)}, {b.seats} seat(s), {money(b.amount)}",
+            }
+        )
+    return "\n".join(lines), {"kind": "choices", "button": "Bookings", "rows": rows[:10]}
+
+
+create_booking.metadata = {"moves_money": True}
+cancel_booking.metadata = {"needs_confirmation": True, "moves_money": True}

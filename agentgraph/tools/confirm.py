@@ -6,7 +6,8 @@ reply buttons). The caller resumes with `Command(resume=ConfirmationAnswer(...))
 only an answer of "yes" given before `expires_at` lets the tool proceed. Anything
 else (no, expiry, a different message) returns a refusal text and the action never
 happens. Because the interrupt is raised on every call, a second "yes" after the
-action completed has nothing to confirm and cannot repeat it.
+action completed has nothing to confirm and cannot repeat it. The yes/no vocabulary
+and the prompt texts come from `confirmation.json` of the prompt library in use.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from typing import Any, Literal, TypedDict
 
 from langgraph.types import interrupt
 
-from agentgraph.prompts import load_table
+from agentgraph.clock import Clock
+from agentgraph.prompts import PromptLibrary
 
 Answer = Literal["yes", "no", "other"]
 
@@ -61,21 +63,21 @@ def _fold(text: str) -> str:
 _FILLER = {"please", "pls", "plz", "thanks", "thank you", "merci", "svp", "s'il vous plait"}
 
 
-@lru_cache(maxsize=1)
-def _answer_words() -> tuple[frozenset[str], frozenset[str]]:
+@lru_cache(maxsize=8)
+def _answer_words(prompts: PromptLibrary) -> tuple[frozenset[str], frozenset[str]]:
     """The folded yes- and no-phrases (folded once: every turn classifies its text)."""
-    table = load_table("confirmation.json")
+    table = prompts.table("confirmation.json")
     return frozenset(_fold(w) for w in table["yes"]), frozenset(_fold(w) for w in table["no"])
 
 
-def classify_answer(text: str) -> Answer:
+def classify_answer(text: str, prompts: PromptLibrary) -> Answer:
     """Map a reply to yes / no / other using `prompts/confirmation.json` (EN, FR, RW).
 
     Only an unambiguous reply counts: the whole message, less politeness words, must be
     a yes-phrase (or a no-phrase). "ok cancel", "yes but send 2000" or "oui non" are
     "other", which never moves money.
     """
-    yes, no = _answer_words()
+    yes, no = _answer_words(prompts)
     words = " ".join(_fold(text).split())
     for filler in sorted(_FILLER, key=len, reverse=True):
         words = f" {words} ".replace(f" {filler} ", " ").strip()
@@ -92,8 +94,9 @@ def classify_answer(text: str) -> Answer:
     return "other"
 
 
-def confirmation_text(key: str, language: str) -> str:
-    texts = load_table("confirmation.json")["prompts"]
+def confirmation_text(key: str, language: str, prompts: PromptLibrary) -> str:
+    """The confirmation text `key` (suffix, expired, cancelled, ...) in `language`."""
+    texts = prompts.table("confirmation.json")["prompts"]
     return str(texts.get(language, texts["en"])[key])
 
 
@@ -105,6 +108,8 @@ def require_confirmation(
     language: str,
     ttl_seconds: int,
     requested_at: datetime,
+    prompts: PromptLibrary,
+    clock: Clock,
 ) -> Decision:
     """Pause the graph until the user answers; return whether the action may proceed.
 
@@ -118,36 +123,37 @@ def require_confirmation(
     request: ConfirmationRequest = {
         "type": "confirmation",
         "action": action,
-        "prompt": f"{summary} {confirmation_text('suffix', language)}",
+        "prompt": f"{summary} {confirmation_text('suffix', language, prompts)}",
         "details": details,
         "options": [{"id": "yes", "title": yes_title}, {"id": "no", "title": no_title}],
         "expires_at": (now + timedelta(seconds=ttl_seconds)).isoformat(),
     }
     raw = interrupt(request)
-    answer = _coerce_answer(raw)
+    answer = _coerce_answer(raw, prompts)
     verdict = answer.get("answer", "other")
     if verdict == "yes":
-        answered_at = _parse_time(answer.get("at")) or datetime.now(UTC)
+        # An answer without its own time (Studio, the SDK) is timed by the clock now.
+        answered_at = _parse_time(answer.get("at")) or clock.now()
         if answered_at > datetime.fromisoformat(request["expires_at"]):
-            return Decision(False, confirmation_text("expired", language))
+            return Decision(False, confirmation_text("expired", language, prompts))
         return Decision(True)
     if verdict == "expired":
-        return Decision(False, confirmation_text("expired", language))
+        return Decision(False, confirmation_text("expired", language, prompts))
     if verdict == "no":
-        return Decision(False, confirmation_text("cancelled", language))
-    return Decision(False, confirmation_text("superseded", language))
+        return Decision(False, confirmation_text("cancelled", language, prompts))
+    return Decision(False, confirmation_text("superseded", language, prompts))
 
 
-def _coerce_answer(raw: object) -> ConfirmationAnswer:
+def _coerce_answer(raw: object, prompts: PromptLibrary) -> ConfirmationAnswer:
     # Studio and the SDK resume with plain strings; our runtime sends the dict form.
     if isinstance(raw, str):
-        return {"answer": classify_answer(raw), "text": raw}
+        return {"answer": classify_answer(raw, prompts), "text": raw}
     if isinstance(raw, dict):
         out: ConfirmationAnswer = {}
         if raw.get("answer") in ("yes", "no", "other", "expired", "superseded"):
             out["answer"] = raw["answer"]
         elif isinstance(raw.get("text"), str):
-            out["answer"] = classify_answer(raw["text"])
+            out["answer"] = classify_answer(raw["text"], prompts)
         if isinstance(raw.get("at"), str):
             out["at"] = raw["at"]
         return out

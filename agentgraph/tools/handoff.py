@@ -1,8 +1,9 @@
-"""Handoff tools: how one agent passes the conversation to another.
+"""Handoff tools: one per agent, each returning a `Command` that moves the conversation.
 
-Each `transfer_to_<agent>` tool returns a `Command` that records a ToolMessage and
-names the next agent; the graph's tool node follows it. The whole history stays in
-one thread, so the receiving agent sees everything the user said.
+`HANDOFF_TOOLS[agent]` moves the conversation to `agent`. Each tool carries its
+destination in its metadata and in the `ToolMessage` it returns
+(`agentgraph.handoff.handoff_destination` reads either), as langgraph-swarm does, so
+no code finds a handoff by its name.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from langgraph.types import Command
 from pydantic import Field
 
 from agentgraph.context import Context
+from agentgraph.handoff import HANDOFF_DESTINATION
 from agentgraph.state import AGENT_NAMES, AgentName
+
+__all__ = ["HANDOFF_TOOLS", "make_handoff_tool"]
 
 _PURPOSE: dict[AgentName, str] = {
     "triage": "general questions, greetings, the main menu, or when unsure who should help",
@@ -25,20 +29,12 @@ _PURPOSE: dict[AgentName, str] = {
     "support": "help articles, problems and tickets, account/subscription/invoice lookups",
 }
 
-HANDOFF_PREFIX = "transfer_to_"
-
-
-def handoff_tool_name(agent: AgentName) -> str:
-    return f"{HANDOFF_PREFIX}{agent}"
-
 
 def make_handoff_tool(agent: AgentName) -> BaseTool:
     """A tool that moves the conversation to `agent`."""
+    name = f"transfer_to_{agent}"
 
-    @tool(
-        handoff_tool_name(agent),
-        description=f"Hand the conversation to the {agent} agent: {_PURPOSE[agent]}.",
-    )
+    @tool(name, description=f"Hand the conversation to the {agent} agent: {_PURPOSE[agent]}.")
     def handoff(
         runtime: ToolRuntime[Context, Any],
         reason: Annotated[str | None, Field(description="One line on why.")] = None,
@@ -46,12 +42,15 @@ def make_handoff_tool(agent: AgentName) -> BaseTool:
         message = ToolMessage(
             f"Transferred to {agent}" + (f": {reason}" if reason else "."),
             tool_call_id=runtime.tool_call_id or "",
-            name=handoff_tool_name(agent),
+            name=name,
+            response_metadata={HANDOFF_DESTINATION: agent},
         )
         return Command(goto=agent, update={"messages": [message], "active_agent": agent})
 
+    handoff.metadata = {HANDOFF_DESTINATION: agent}
     return handoff
 
 
-def build_handoff_tools() -> dict[str, BaseTool]:
-    return {handoff_tool_name(a): make_handoff_tool(a) for a in AGENT_NAMES}
+HANDOFF_TOOLS: dict[AgentName, BaseTool] = {
+    agent: make_handoff_tool(agent) for agent in AGENT_NAMES
+}

@@ -1,6 +1,9 @@
-"""The WhatsApp Cloud API channel: webhook payload models, signature check, the Graph
-API client, reply formatting and the per-message conversation policy.
+"""The WhatsApp Cloud API as a channel adapter: payloads, signature, client, formatting.
 
-Nothing here knows about HTTP servers or queues: `server/whatsapp` receives webhooks
-and `agentgraph.runtime.worker` runs turns; both use these pieces.
+Webhook payload models (`payloads`), one inbound message reduced to what a turn
+reads (`inbound`), the `X-Hub-Signature-256` check (`signature`), the Graph API
+client (`client`) and Meta's message shapes and limits (`formatting`). Nothing here
+knows about tenants, threads, turns, HTTP servers or queues: `server/whatsapp`
+receives webhooks and `agentgraph.runtime` runs the conversation; both use these
+pieces.
 """

@@ -42,11 +42,6 @@ KNOWN_PLACES: dict[str, tuple[float, float]] = {
 NEAR_KM = 40.0
 
 
-def thread_id_for(phone_number_id: str, wa_id: str) -> str:
-    """DESIGN's WhatsApp thread id: `wa:{phone_number_id}:{wa_id}`."""
-    return f"wa:{phone_number_id}:{wa_id}"
-
-
 def _distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
     h = (
@@ -66,6 +61,9 @@ def nearest_place(latitude: float, longitude: float) -> str | None:
 
 @dataclass(frozen=True)
 class InboundMessage:
+    """One inbound message as the channel stores it (no tenant, no thread: the runtime
+    resolves those)."""
+
     id: str
     phone_number_id: str
     wa_id: str
@@ -76,10 +74,6 @@ class InboundMessage:
     name: str | None = None
     timestamp: int | None = None
     referral: str | None = None
-
-    @property
-    def thread_id(self) -> str:
-        return thread_id_for(self.phone_number_id, self.wa_id)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)

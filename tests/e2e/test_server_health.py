@@ -37,7 +37,7 @@ async def test_ready_is_503_when_the_model_server_is_down(sqlite_settings):
 async def test_metrics_expose_turns_and_tokens(pg_settings):
     app = create_app(pg_settings)
     async with live_server(app) as url, httpx.AsyncClient(base_url=url) as http:
-        await app.state.assistant.send("what is my balance", user="+250788000001")
+        await app.state.assistant.send("what is my balance", user="+250788000001", tenant="easymo")
         text = (await http.get("/metrics")).text
     assert 'agentgraph_turns_total{channel="cli",outcome="ok"}' in text
     assert 'agentgraph_llm_tokens_total{agent="triage",direction="input",model="offline"}' in text

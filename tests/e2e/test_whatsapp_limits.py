@@ -9,7 +9,7 @@ import asyncio
 import pytest
 
 from agentgraph.domain.seed import seed_demo
-from agentgraph.whatsapp import replies
+from agentgraph.runtime import replies
 from tests.support.graph_api_sink import GraphApiSink
 from tests.support.live_server import live_server
 from tests.support.whatsapp import (

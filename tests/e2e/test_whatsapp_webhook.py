@@ -9,8 +9,8 @@ import json
 import httpx
 import pytest
 
+from agentgraph.runtime import replies
 from agentgraph.runtime.metrics import DEDUP_HITS, WEBHOOK_REQUESTS
-from agentgraph.whatsapp import replies
 from server.app import create_app
 from tests.support.echo_model import EchoChatModel
 from tests.support.graph_api_sink import GraphApiSink

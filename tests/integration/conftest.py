@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 import pytest
 from langchain_core.language_models import BaseChatModel
 
+from agentgraph.clock import SYSTEM_CLOCK, Clock
 from agentgraph.config import Settings
 from agentgraph.domain.seed import seed_demo
 from agentgraph.runtime.assistant import Assistant, open_assistant
@@ -15,13 +16,13 @@ from agentgraph.runtime.assistant import Assistant, open_assistant
 
 @pytest.fixture
 def open_seeded() -> Callable[[Settings, BaseChatModel | None], object]:
-    """`async with open_seeded(settings, model) as assistant:` with demo data loaded."""
+    """`async with open_seeded(settings, model, clock=...) as assistant:` with demo data."""
 
     @asynccontextmanager
     async def _open(
-        settings: Settings, model: BaseChatModel | None = None
+        settings: Settings, model: BaseChatModel | None = None, *, clock: Clock = SYSTEM_CLOCK
     ) -> AsyncIterator[Assistant]:
-        async with open_assistant(settings, model=model) as assistant:
+        async with open_assistant(settings, model=model, clock=clock) as assistant:
             await seed_demo(assistant.persistence.domain)
             yield assistant
 

@@ -11,9 +11,10 @@ from datetime import UTC, datetime, timedelta
 from langchain_core.messages import AIMessage, ToolMessage
 from langgraph.types import Command
 
+from agentgraph.clock import ManualClock
 from agentgraph.context import Context
-from agentgraph.runtime.turns import chat_thread_id
 from agentgraph.testing import ScriptedChatModel, tool_call
+from agentgraph.threads import conversation_thread_id
 
 ALICE = "+250788000001"
 BOB = "+250788000002"
@@ -36,9 +37,9 @@ async def test_triage_routes_balance_question_to_payment(any_settings, open_seed
         ]
     )
     async with open_seeded(any_settings, model) as assistant:
-        result = await assistant.send("how much money do I have?", user=ALICE)
+        result = await assistant.send("how much money do I have?", user=ALICE, tenant="easymo")
         state = await assistant.graph.aget_state(
-            {"configurable": {"thread_id": chat_thread_id("easymo", ALICE)}}
+            {"configurable": {"thread_id": conversation_thread_id("cli", "easymo", ALICE)}}
         )
     assert result.replies == ["You have 50,000 RWF."]
     assert result.agent == "payment"
@@ -56,7 +57,7 @@ async def test_each_intent_reaches_its_specialist(sqlite_settings, open_seeded):
     async with open_seeded(sqlite_settings, model) as assistant:
         seen = []
         for text in ("bus", "menu", "wallet", "menu", "help"):
-            seen.append((await assistant.send(text, user=ALICE)).agent)
+            seen.append((await assistant.send(text, user=ALICE, tenant="easymo")).agent)
     assert seen == ["booking", "triage", "payment", "triage", "support"]
 
 
@@ -69,11 +70,11 @@ async def test_transfer_requires_confirmation(any_settings, open_seeded):
         ]
     )
     async with open_seeded(any_settings, model) as assistant:
-        asked = await assistant.send("send 5000 to 0788000002", user=ALICE)
+        asked = await assistant.send("send 5000 to 0788000002", user=ALICE, tenant="easymo")
         assert asked.awaiting_confirmation
         assert "5,000 RWF" in asked.replies[-1] and "YES" in asked.replies[-1]
         assert await balance(assistant, ALICE) == 50_000
-        done = await assistant.send("yes", user=ALICE)
+        done = await assistant.send("yes", user=ALICE, tenant="easymo")
         assert not done.awaiting_confirmation
         assert done.replies == ["Sent."]
         assert await balance(assistant, ALICE) == 45_000
@@ -89,13 +90,13 @@ async def test_declined_transfer_moves_nothing(sqlite_settings, open_seeded):
         ]
     )
     async with open_seeded(sqlite_settings, model) as assistant:
-        await assistant.send("send 5000 to bob", user=ALICE)
-        result = await assistant.send("no", user=ALICE)
+        await assistant.send("send 5000 to bob", user=ALICE, tenant="easymo")
+        result = await assistant.send("no", user=ALICE, tenant="easymo")
         assert result.replies == ["Okay, cancelled."]
         assert not result.awaiting_confirmation
         assert await balance(assistant, ALICE) == 50_000
         state = await assistant.graph.aget_state(
-            {"configurable": {"thread_id": chat_thread_id("easymo", ALICE)}}
+            {"configurable": {"thread_id": conversation_thread_id("cli", "easymo", ALICE)}}
         )
         assert any(
             "cancelled" in str(m.content)
@@ -115,13 +116,13 @@ async def test_other_message_while_confirming_cancels_and_is_answered(sqlite_set
         ]
     )
     async with open_seeded(sqlite_settings, model) as assistant:
-        await assistant.send("send 5000 to bob", user=ALICE)
-        result = await assistant.send("actually what's my balance", user=ALICE)
+        await assistant.send("send 5000 to bob", user=ALICE, tenant="easymo")
+        result = await assistant.send("actually what's my balance", user=ALICE, tenant="easymo")
         assert result.replies == ["Transfer cancelled.", "Your balance is 50,000 RWF."]
         assert not result.awaiting_confirmation
         # A late "yes" now has nothing to confirm: it goes to the model as a plain message.
         model.responses.append(say("There is nothing waiting for your confirmation."))
-        late = await assistant.send("yes", user=ALICE)
+        late = await assistant.send("yes", user=ALICE, tenant="easymo")
         assert late.replies == ["There is nothing waiting for your confirmation."]
         assert await balance(assistant, ALICE) == 50_000
 
@@ -136,9 +137,9 @@ async def test_second_yes_after_completion_moves_nothing(sqlite_settings, open_s
         ]
     )
     async with open_seeded(sqlite_settings, model) as assistant:
-        await assistant.send("send 5000 to bob", user=ALICE)
-        await assistant.send("yes", user=ALICE)
-        again = await assistant.send("yes", user=ALICE)
+        await assistant.send("send 5000 to bob", user=ALICE, tenant="easymo")
+        await assistant.send("yes", user=ALICE, tenant="easymo")
+        again = await assistant.send("yes", user=ALICE, tenant="easymo")
         assert again.replies == ["There is nothing to confirm."]
         assert await balance(assistant, ALICE) == 45_000
 
@@ -152,9 +153,9 @@ async def test_expired_confirmation_moves_nothing(sqlite_settings, open_seeded):
         ]
     )
     async with open_seeded(sqlite_settings, model) as assistant:
-        await assistant.send("send 5000 to bob", user=ALICE)
+        await assistant.send("send 5000 to bob", user=ALICE, tenant="easymo")
         late = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
-        config = {"configurable": {"thread_id": chat_thread_id("easymo", ALICE)}}
+        config = {"configurable": {"thread_id": conversation_thread_id("cli", "easymo", ALICE)}}
         await assistant.graph.ainvoke(
             Command(resume={"answer": "yes", "at": late}),
             config,
@@ -180,7 +181,7 @@ async def test_cancellation_refunds_once(any_settings, open_seeded):
         )
     async with open_seeded(any_settings, model) as assistant:
         domain = assistant.persistence.domain
-        await assistant.send(f"book trip {trip.id} for 2", user=ALICE)
+        await assistant.send(f"book trip {trip.id} for 2", user=ALICE, tenant="easymo")
         booking = (await domain.bookings.list_for("easymo", ALICE))[0]
         paid = 50_000 - 2 * trip.price
         assert await balance(assistant, ALICE) == paid
@@ -190,11 +191,11 @@ async def test_cancellation_refunds_once(any_settings, open_seeded):
             tool_call("cancel_booking", {"booking_id": booking.id}, "x2"),
             say("Already cancelled."),
         ]
-        asked = await assistant.send(f"cancel booking {booking.id}", user=ALICE)
+        asked = await assistant.send(f"cancel booking {booking.id}", user=ALICE, tenant="easymo")
         assert asked.awaiting_confirmation and "refund" in asked.replies[-1]
-        await assistant.send("yes", user=ALICE)
+        await assistant.send("yes", user=ALICE, tenant="easymo")
         assert await balance(assistant, ALICE) == 50_000
-        again = await assistant.send(f"cancel booking {booking.id}", user=ALICE)
+        again = await assistant.send(f"cancel booking {booking.id}", user=ALICE, tenant="easymo")
         assert not again.awaiting_confirmation
         assert await balance(assistant, ALICE) == 50_000
         seats = (await domain.trips.get("easymo", trip.id)).seats_available
@@ -211,17 +212,17 @@ async def test_model_cannot_act_for_another_user(sqlite_settings, open_seeded):
     )
     async with open_seeded(sqlite_settings, model) as assistant:
         await assistant.persistence.domain.wallets.transfer("easymo", BOB, ALICE, 1000, "setup-1")
-        await assistant.send("balance", user=BOB)
+        await assistant.send("balance", user=BOB, tenant="easymo")
         state = await assistant.graph.aget_state(
-            {"configurable": {"thread_id": chat_thread_id("easymo", BOB)}}
+            {"configurable": {"thread_id": conversation_thread_id("cli", "easymo", BOB)}}
         )
         result = [m.content for m in state.values["messages"] if isinstance(m, ToolMessage)][-1]
         assert result == "Your wallet balance is 49,000 RWF."
     for tool in assistant.graph.get_graph().nodes:
         assert tool  # graph builds
-    from agentgraph.tools import build_tools
+    from agentgraph.tools import TOOLS
 
-    for name, tool in build_tools(assistant.persistence.domain, sqlite_settings).items():
+    for name, tool in TOOLS.items():
         assert not {"phone", "user", "user_id", "sender", "tenant"} & set(tool.args), name
 
 
@@ -234,7 +235,7 @@ async def test_agent_cannot_call_tools_outside_its_set(sqlite_settings, open_see
         ]
     )
     async with open_seeded(sqlite_settings, model) as assistant:
-        result = await assistant.send("book and pay", user=ALICE)
+        result = await assistant.send("book and pay", user=ALICE, tenant="easymo")
         assert not result.awaiting_confirmation
         assert result.replies == ["I can't do that here."]
         assert await balance(assistant, ALICE) == 50_000
@@ -250,12 +251,12 @@ async def test_escalated_conversation_gets_no_bot_replies_until_released(any_set
         ]
     )
     async with open_seeded(any_settings, model) as assistant:
-        first = await assistant.send("I want to talk to a person", user=ALICE)
+        first = await assistant.send("I want to talk to a person", user=ALICE, tenant="easymo")
         assert first.escalated and first.replies == ["A person will reply."]
-        silent = await assistant.send("hello? anyone?", user=ALICE)
+        silent = await assistant.send("hello? anyone?", user=ALICE, tenant="easymo")
         assert silent.replies == [] and silent.escalated
-        await assistant.runner.release(chat_thread_id("easymo", ALICE))
-        back = await assistant.send("thanks", user=ALICE)
+        await assistant.runner.release(conversation_thread_id("cli", "easymo", ALICE))
+        back = await assistant.send("thanks", user=ALICE, tenant="easymo")
         assert back.replies == ["Welcome back."] and not back.escalated
         assert model.remaining == 0
 
@@ -271,23 +272,17 @@ async def test_topic_switch_keeps_history(sqlite_settings, open_seeded):
         ]
     )
     async with open_seeded(sqlite_settings, model) as assistant:
-        await assistant.send("I need a bus", user=ALICE)
-        switched = await assistant.send("wait, what's my balance first?", user=ALICE)
+        await assistant.send("I need a bus", user=ALICE, tenant="easymo")
+        switched = await assistant.send(
+            "wait, what's my balance first?", user=ALICE, tenant="easymo"
+        )
         assert switched.agent == "payment" and switched.replies == ["50,000 RWF."]
         seen_by_payment = model.calls[-1]
         texts = [str(m.content) for m in seen_by_payment]
         assert "I need a bus" in texts and "Where to?" in texts
 
 
-class _Later(datetime):
-    """`datetime` whose now() is two hours ahead: the user answers after the deadline."""
-
-    @classmethod
-    def now(cls, tz=None):
-        return datetime.now(tz) + timedelta(hours=2)
-
-
-async def test_yes_after_the_deadline_moves_nothing(sqlite_settings, open_seeded, monkeypatch):
+async def test_yes_after_the_deadline_moves_nothing(sqlite_settings, open_seeded):
     model = ScriptedChatModel(
         responses=[
             tool_call("transfer_to_payment", {}, "h1"),
@@ -295,27 +290,22 @@ async def test_yes_after_the_deadline_moves_nothing(sqlite_settings, open_seeded
             say("That request expired."),
         ]
     )
-    async with open_seeded(sqlite_settings, model) as assistant:
-        asked = await assistant.send("send 5000 to bob", user=ALICE)
+    clock = ManualClock(datetime.now(UTC))
+    async with open_seeded(sqlite_settings, model, clock=clock) as assistant:
+        asked = await assistant.send("send 5000 to bob", user=ALICE, tenant="easymo")
         assert asked.awaiting_confirmation
-        import agentgraph.runtime.turns as turns
-        import agentgraph.tools.confirm as confirm
-
-        monkeypatch.setattr(turns, "datetime", _Later)
-        monkeypatch.setattr(confirm, "datetime", _Later)
-        late = await assistant.send("yes", user=ALICE)
+        clock.advance(timedelta(hours=2))  # the user answers after the deadline
+        late = await assistant.send("yes", user=ALICE, tenant="easymo")
         assert late.replies == ["That request expired."]
         assert await balance(assistant, ALICE) == 50_000
         state = await assistant.graph.aget_state(
-            {"configurable": {"thread_id": chat_thread_id("easymo", ALICE)}}
+            {"configurable": {"thread_id": conversation_thread_id("cli", "easymo", ALICE)}}
         )
         results = [str(m.content) for m in state.values["messages"] if isinstance(m, ToolMessage)]
         assert any("expired" in r for r in results)
 
 
-async def test_plain_yes_resume_after_the_deadline_moves_nothing(
-    sqlite_settings, open_seeded, monkeypatch
-):
+async def test_plain_yes_resume_after_the_deadline_moves_nothing(sqlite_settings, open_seeded):
     """Studio and the SDK resume with a bare string; the deadline still holds."""
     model = ScriptedChatModel(
         responses=[
@@ -324,12 +314,11 @@ async def test_plain_yes_resume_after_the_deadline_moves_nothing(
             say("Expired."),
         ]
     )
-    async with open_seeded(sqlite_settings, model) as assistant:
-        await assistant.send("send 5000 to bob", user=ALICE)
-        import agentgraph.tools.confirm as confirm
-
-        monkeypatch.setattr(confirm, "datetime", _Later)
-        config = {"configurable": {"thread_id": chat_thread_id("easymo", ALICE)}}
+    clock = ManualClock(datetime.now(UTC))
+    async with open_seeded(sqlite_settings, model, clock=clock) as assistant:
+        await assistant.send("send 5000 to bob", user=ALICE, tenant="easymo")
+        clock.advance(timedelta(hours=2))
+        config = {"configurable": {"thread_id": conversation_thread_id("cli", "easymo", ALICE)}}
         await assistant.graph.ainvoke(
             Command(resume="yes"), config, context=Context(tenant_id="easymo", user_id=ALICE)
         )
@@ -351,12 +340,12 @@ async def test_a_re_asked_confirmation_is_closed_before_the_new_message(
         ]
     )
     async with open_seeded(sqlite_settings, model) as assistant:
-        await assistant.send("send 5000 to bob", user=ALICE)
-        result = await assistant.send("what's my balance", user=ALICE)
+        await assistant.send("send 5000 to bob", user=ALICE, tenant="easymo")
+        result = await assistant.send("what's my balance", user=ALICE, tenant="easymo")
         assert result.replies[-1] == "50,000 RWF."
         assert not result.awaiting_confirmation
         state = await assistant.graph.aget_state(
-            {"configurable": {"thread_id": chat_thread_id("easymo", ALICE)}}
+            {"configurable": {"thread_id": conversation_thread_id("cli", "easymo", ALICE)}}
         )
         assert not state.interrupts
         answered = {m.tool_call_id for m in state.values["messages"] if isinstance(m, ToolMessage)}
@@ -381,8 +370,8 @@ async def test_user_learns_the_transfer_happened_even_if_the_model_then_fails(
         ]
     )
     async with open_seeded(sqlite_settings, model) as assistant:
-        await assistant.send("send 5000 to bob", user=ALICE)
-        done = await assistant.send("yes", user=ALICE)
+        await assistant.send("send 5000 to bob", user=ALICE, tenant="easymo")
+        done = await assistant.send("yes", user=ALICE, tenant="easymo")
         assert done.error
         assert done.replies and done.replies[0].startswith("Done: sent 5,000 RWF")
         assert await balance(assistant, ALICE) == 45_000
@@ -397,7 +386,7 @@ async def test_bad_tool_arguments_go_back_to_the_model(sqlite_settings, open_see
         ]
     )
     async with open_seeded(sqlite_settings, model) as assistant:
-        result = await assistant.send("book 99 seats", user=ALICE)
+        result = await assistant.send("book 99 seats", user=ALICE, tenant="easymo")
         assert result.replies == ["How many seats, between 1 and 10?"]
         seen = model.calls[-1]
         error = next(m for m in seen if isinstance(m, ToolMessage) and m.tool_call_id == "b1")
@@ -411,5 +400,5 @@ async def test_a_state_store_failure_is_answered_not_raised(sqlite_settings, ope
             raise ConnectionError("database went away")
 
         assistant.runner.graph.checkpointer.aget_tuple = broken  # type: ignore[union-attr]
-        result = await assistant.send("hello", user=ALICE)
+        result = await assistant.send("hello", user=ALICE, tenant="easymo")
         assert result.error and result.replies

@@ -37,9 +37,9 @@ def count_reads(monkeypatch):
 async def test_a_turn_reads_the_checkpoint_once(any_settings, open_seeded, count_reads):
     model = ScriptedChatModel(responses=[AIMessage(content="hi"), AIMessage(content="again")])
     async with open_seeded(any_settings, model) as assistant:
-        first = await assistant.send("hello", user=ALICE)
+        first = await assistant.send("hello", user=ALICE, tenant="easymo")
         reads_first = len(count_reads)
-        second = await assistant.send("hello again", user=ALICE)
+        second = await assistant.send("hello again", user=ALICE, tenant="easymo")
         reads_second = len(count_reads) - reads_first
     assert first.replies == ["hi"] and second.replies == ["again"]
     assert reads_first == 1
@@ -56,10 +56,10 @@ async def test_a_confirmation_turn_reads_once_and_resumes(any_settings, open_see
         ]
     )
     async with open_seeded(any_settings, model) as assistant:
-        asked = await assistant.send("send 5000 to 0788000002", user=ALICE)
+        asked = await assistant.send("send 5000 to 0788000002", user=ALICE, tenant="easymo")
         assert asked.awaiting_confirmation
         before = len(count_reads)
-        done = await assistant.send("yes", user=ALICE)
+        done = await assistant.send("yes", user=ALICE, tenant="easymo")
         balance = await assistant.persistence.domain.wallets.balance("easymo", ALICE)
     assert done.replies == ["Sent."] and not done.awaiting_confirmation
     assert balance == 45_000

@@ -26,13 +26,12 @@ from agentgraph.domain import (
     TicketNotFound,
     Transfer,
     TripNotFound,
-    open_domain,
     seed_demo,
-    sqlite_path,
 )
 from agentgraph.domain import wallets as wallets_module
 from agentgraph.domain.db import ConstraintViolation
 from agentgraph.domain.migrations import load_migrations
+from agentgraph.persistence import domain_sqlite_path, open_domain
 
 START = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)
 T = "easymo"
@@ -48,10 +47,6 @@ def clock():
 async def domain(any_settings, clock):
     async with open_domain(any_settings, clock=clock) as opened:
         yield opened
-
-
-def target_of(settings):
-    return settings.database_url or sqlite_path(settings)
 
 
 async def fund(domain, phone, amount, key=None):
@@ -81,8 +76,7 @@ async def assert_ledger_consistent(domain, tenant=T):
 
 
 async def test_migrations_are_recorded_and_idempotent(any_settings):
-    domain = await Domain.connect(target_of(any_settings))
-    try:
+    async with open_domain(any_settings, migrate=False) as domain:
         latest = load_migrations(domain.engine)[-1].version
         assert await domain.schema_version() == 0
         assert await domain.migrate() == list(range(1, latest + 1))
@@ -91,29 +85,25 @@ async def test_migrations_are_recorded_and_idempotent(any_settings):
         rows = await domain.db.fetchall("SELECT version, name FROM schema_migrations")
         assert (int(rows[0]["version"]), rows[0]["name"]) == (1, "init")
         assert len(rows) == latest
-    finally:
-        await domain.close()
 
 
 async def test_concurrent_upgrades_apply_each_migration_once(any_settings):
-    target = target_of(any_settings)
-    first, second = await Domain.connect(target), await Domain.connect(target)
-    try:
+    async with (
+        open_domain(any_settings, migrate=False) as first,
+        open_domain(any_settings, migrate=False) as second,
+    ):
         results = await asyncio.gather(first.migrate(), second.migrate())
         latest = load_migrations(first.engine)[-1].version
         assert sorted(results, key=len) == [[], list(range(1, latest + 1))]
         count = await first.db.fetchval("SELECT COUNT(*) FROM schema_migrations")
         assert int(count) == latest
-    finally:
-        await first.close()
-        await second.close()
 
 
 async def test_open_domain_uses_the_configured_engine_and_transactions_roll_back(any_settings):
     async with open_domain(any_settings) as domain:
         assert domain.engine == ("postgres" if any_settings.database_url else "sqlite")
         if domain.engine == "sqlite":
-            assert sqlite_path(any_settings).exists()
+            assert domain_sqlite_path(any_settings).exists()
             assert await domain.db.fetchval("PRAGMA journal_mode") == "wal"
         insert = "INSERT INTO tenants (slug, name, created_at) VALUES (?, ?, ?)"
         with pytest.raises(RuntimeError, match="boom"):
@@ -314,8 +304,7 @@ async def test_concurrent_overdraw_race_lets_exactly_one_through(any_settings, d
     await fund(domain, ALICE, 50_000)
     await domain.profiles.get_or_create(T, BOB)
     await domain.profiles.get_or_create(T, CAROL)
-    second = await Domain.connect(target_of(any_settings), clock=ManualClock(START))
-    try:
+    async with open_domain(any_settings, clock=ManualClock(START)) as second:
         attempts = [
             (domain if i % 2 == 0 else second).wallets.transfer(
                 T, ALICE, BOB if i % 2 == 0 else CAROL, 30_000, f"race-{i}"
@@ -323,8 +312,6 @@ async def test_concurrent_overdraw_race_lets_exactly_one_through(any_settings, d
             for i in range(6)
         ]
         results = await asyncio.gather(*attempts, return_exceptions=True)
-    finally:
-        await second.close()
     succeeded = [r for r in results if isinstance(r, Transfer)]
     refused = [r for r in results if isinstance(r, InsufficientFunds)]
     assert len(succeeded) == 1 and len(refused) == 5, results
@@ -349,15 +336,12 @@ async def test_balance_constraint_is_the_last_line_of_defence(any_settings, doma
         return {row["phone"]: {**row, "balance": int(row["balance"])} for row in rows}
 
     monkeypatch.setattr(wallets_module, "lock_wallets", read_without_locking)
-    second = await Domain.connect(target_of(any_settings), clock=ManualClock(START))
-    try:
+    async with open_domain(any_settings, clock=ManualClock(START)) as second:
         results = await asyncio.gather(
             domain.wallets.transfer(T, ALICE, BOB, 30_000, "x1"),
             second.wallets.transfer(T, ALICE, BOB, 30_000, "x2"),
             return_exceptions=True,
         )
-    finally:
-        await second.close()
     assert sorted(type(r).__name__ for r in results) == ["InsufficientFunds", "Transfer"]
     if domain.engine == "postgres":
         # Both passed the balance check; the database refused the second debit.
@@ -382,15 +366,12 @@ async def test_out_of_range_numbers_are_refused_politely(domain):
 async def test_concurrent_retries_with_one_key_move_money_once(any_settings, domain):
     await fund(domain, ALICE, 50_000)
     await domain.profiles.get_or_create(T, BOB)
-    second = await Domain.connect(target_of(any_settings), clock=ManualClock(START))
-    try:
+    async with open_domain(any_settings, clock=ManualClock(START)) as second:
         results = await asyncio.gather(
             domain.wallets.transfer(T, ALICE, BOB, 30_000, "same"),
             second.wallets.transfer(T, ALICE, BOB, 30_000, "same"),
             domain.wallets.transfer(T, ALICE, BOB, 30_000, "same"),
         )
-    finally:
-        await second.close()
     assert sorted(r.replayed for r in results) == [False, True, True]
     assert len({r.id for r in results}) == 1
     assert await domain.wallets.balance(T, ALICE) == 20_000

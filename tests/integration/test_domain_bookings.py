@@ -12,7 +12,6 @@ from agentgraph.domain import (
     AlreadyCancelled,
     Booking,
     BookingNotFound,
-    Domain,
     IdempotencyConflict,
     InsufficientFunds,
     InvalidSeats,
@@ -20,10 +19,9 @@ from agentgraph.domain import (
     TripDeparted,
     TripNotFound,
     UnknownCity,
-    open_domain,
-    sqlite_path,
 )
 from agentgraph.domain.db import ConstraintViolation
+from agentgraph.persistence import open_domain
 
 START = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)  # 10:00 in Kigali
 T = "easymo"
@@ -211,16 +209,12 @@ async def test_last_seat_race_sells_it_once(any_settings, domain):
     await fund(domain, ALICE, 10_000)
     await fund(domain, BOB, 10_000)
     trip = await add_trip(domain, seats=1)
-    target = any_settings.database_url or sqlite_path(any_settings)
-    second = await Domain.connect(target, clock=ManualClock(START))
-    try:
+    async with open_domain(any_settings, clock=ManualClock(START)) as second:
         results = await asyncio.gather(
             domain.bookings.create(T, ALICE, trip.id, 1, "a"),
             second.bookings.create(T, BOB, trip.id, 1, "b"),
             return_exceptions=True,
         )
-    finally:
-        await second.close()
     assert sorted(type(r).__name__ for r in results) == ["Booking", "NotEnoughSeats"]
     assert await seats_left(domain, trip.id) == 0
     total = await domain.wallets.balance(T, ALICE) + await domain.wallets.balance(T, BOB)

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from agentgraph.clock import ManualClock
-from agentgraph.domain import open_domain, seed_demo
+from agentgraph.domain import seed_demo
 from agentgraph.domain.seed_data import DEMO_USERS
+from agentgraph.persistence import open_domain
 
 START = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)  # 10:00 in Kigali: 07:00 has left
 TABLES = (

@@ -12,9 +12,9 @@ from agentgraph.domain import (
     CustomerNotFound,
     InvalidPriority,
     TicketNotFound,
-    open_domain,
     seed_demo,
 )
+from agentgraph.persistence import open_domain
 
 START = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)
 ALICE, BOB = "+250788000001", "+250788000002"

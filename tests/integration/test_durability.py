@@ -7,8 +7,8 @@ import psycopg
 from langchain_core.messages import AIMessage
 
 from agentgraph.config import Settings
-from agentgraph.runtime.turns import chat_thread_id
 from agentgraph.testing import ScriptedChatModel, tool_call
+from agentgraph.threads import conversation_thread_id
 
 ALICE = "+250788000001"
 BOB = "+250788000002"
@@ -37,12 +37,12 @@ async def test_pending_confirmation_survives_restart(any_settings, open_seeded):
         ]
     )
     async with open_seeded(any_settings, model) as assistant:
-        asked = await assistant.send("send 7000 to bob", user=ALICE)
+        asked = await assistant.send("send 7000 to bob", user=ALICE, tenant="easymo")
         assert asked.awaiting_confirmation
     # A new process: new connections, new graph, same databases.
     resumed = ScriptedChatModel(responses=[AIMessage(content="Sent after restart.")])
     async with open_seeded(any_settings, resumed) as assistant:
-        done = await assistant.send("yes", user=ALICE)
+        done = await assistant.send("yes", user=ALICE, tenant="easymo")
         assert done.replies == ["Sent after restart."]
         assert done.agent == "payment"
         assert await assistant.persistence.domain.wallets.balance("easymo", ALICE) == 43_000
@@ -50,11 +50,11 @@ async def test_pending_confirmation_survives_restart(any_settings, open_seeded):
 
 async def test_history_survives_restart(any_settings, open_seeded):
     async with open_seeded(any_settings) as assistant:
-        await assistant.send("hello", user=ALICE)
-        await assistant.send("what is my balance", user=ALICE)
+        await assistant.send("hello", user=ALICE, tenant="easymo")
+        await assistant.send("what is my balance", user=ALICE, tenant="easymo")
     async with open_seeded(any_settings) as assistant:
         state = await assistant.graph.aget_state(
-            {"configurable": {"thread_id": chat_thread_id("easymo", ALICE)}}
+            {"configurable": {"thread_id": conversation_thread_id("cli", "easymo", ALICE)}}
         )
         humans = [m.content for m in state.values["messages"] if m.type == "human"]
         assert humans == ["hello", "what is my balance"]
@@ -63,13 +63,15 @@ async def test_history_survives_restart(any_settings, open_seeded):
 
 async def test_retention_keeps_checkpoints_bounded(any_settings, open_seeded):
     settings = any_settings.model_copy(update={"checkpoint_retention": 3, "prune_every_turns": 1})
-    thread = chat_thread_id("easymo", ALICE)
+    thread = conversation_thread_id("cli", "easymo", ALICE)
     async with open_seeded(settings) as assistant:
         for i in range(12):
-            await assistant.send("what is my balance" if i % 2 else "hi", user=ALICE)
+            await assistant.send(
+                "what is my balance" if i % 2 else "hi", user=ALICE, tenant="easymo"
+            )
         assert await _checkpoint_count(settings, thread) == 3
         # The newest checkpoint is intact: the conversation goes on.
-        result = await assistant.send("show my transactions", user=ALICE)
+        result = await assistant.send("show my transactions", user=ALICE, tenant="easymo")
         assert result.replies and result.agent == "payment"
         state = await assistant.graph.aget_state({"configurable": {"thread_id": thread}})
         assert state.values["turns"] == 13
@@ -85,9 +87,9 @@ async def test_pruning_never_drops_a_pending_confirmation(any_settings, open_see
         ]
     )
     async with open_seeded(settings, model) as assistant:
-        asked = await assistant.send("send 1000 to bob", user=ALICE)
+        asked = await assistant.send("send 1000 to bob", user=ALICE, tenant="easymo")
         assert asked.awaiting_confirmation
-        done = await assistant.send("yes", user=ALICE)
+        done = await assistant.send("yes", user=ALICE, tenant="easymo")
         assert done.replies == ["Sent after restart."]
         assert await assistant.persistence.domain.wallets.balance("easymo", ALICE) == 49_000
 
@@ -96,11 +98,11 @@ async def test_periodic_pruning_bounds_storage(sqlite_settings, open_seeded):
     settings = sqlite_settings.model_copy(
         update={"checkpoint_retention": 4, "prune_every_turns": 5}
     )
-    thread = chat_thread_id("easymo", ALICE)
+    thread = conversation_thread_id("cli", "easymo", ALICE)
     counts = []
     async with open_seeded(settings) as assistant:
         for _ in range(20):
-            await assistant.send("what is my balance", user=ALICE)
+            await assistant.send("what is my balance", user=ALICE, tenant="easymo")
             counts.append(await _checkpoint_count(settings, thread))
     assert counts[4] == counts[9] == counts[14] == counts[19] == 4
     assert max(counts) <= 4 + 5 * 6  # at most five turns of about six checkpoints each
@@ -108,10 +110,10 @@ async def test_periodic_pruning_bounds_storage(sqlite_settings, open_seeded):
 
 async def test_long_conversation_stays_bounded(sqlite_settings, open_seeded):
     settings = sqlite_settings.model_copy(update={"history_window": 8})
-    thread = chat_thread_id("easymo", ALICE)
+    thread = conversation_thread_id("cli", "easymo", ALICE)
     async with open_seeded(settings) as assistant:
         for i in range(25):
-            await assistant.send(f"what is my balance, question {i}", user=ALICE)
+            await assistant.send(f"what is my balance, question {i}", user=ALICE, tenant="easymo")
         state = await assistant.graph.aget_state({"configurable": {"thread_id": thread}})
         messages = state.values["messages"]
         assert len(messages) <= 8 + 4

@@ -40,7 +40,7 @@ async def test_llm_turn_calls_tools_and_records_usage_and_cost(
         Reply("You have 50,000 RWF.", usage=Usage(1300, 12)),
     )
     async with open_seeded(llm_settings(sqlite_settings, openai_server)) as assistant:
-        result = await assistant.send("how much do I have?", user=ALICE)
+        result = await assistant.send("how much do I have?", user=ALICE, tenant="easymo")
     assert result.replies == ["You have 50,000 RWF."]
     assert result.agent == "payment"
     assert result.usage["llm_calls"] == 3
@@ -61,7 +61,7 @@ async def test_failing_llm_falls_back_to_the_offline_model(
 ):
     openai_server.script(*[HttpError(500) for _ in range(20)])
     async with open_seeded(llm_settings(sqlite_settings, openai_server)) as assistant:
-        result = await assistant.send("what is my balance?", user=ALICE)
+        result = await assistant.send("what is my balance?", user=ALICE, tenant="easymo")
     assert not result.error
     assert result.replies == ["Your wallet balance is 50,000 RWF."]
     assert result.usage["fallbacks"] >= 1
@@ -73,6 +73,6 @@ async def test_spent_budget_never_calls_the_llm(sqlite_settings, openai_server, 
         update={"daily_cost_budget_usd": 0.0}
     )
     async with open_seeded(settings) as assistant:
-        result = await assistant.send("what is my balance?", user=ALICE)
+        result = await assistant.send("what is my balance?", user=ALICE, tenant="easymo")
     assert result.replies == ["Your wallet balance is 50,000 RWF."]
     assert openai_server.requests == []

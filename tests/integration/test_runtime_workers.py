@@ -1,6 +1,6 @@
 """Exactly-once replies across crashes and several worker processes.
 
-Workers run as real subprocesses (`python -m agentgraph.runtime.worker`, offline
+Workers run as real subprocesses (`agentgraph worker` (`python -m agentgraph.cli worker`), offline
 model). `AGENTGRAPH_CRASH_AT=after_commit` makes a worker SIGKILL itself right after
 a turn's replies are committed to the outbox and before anything is sent.
 """

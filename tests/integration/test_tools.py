@@ -11,10 +11,10 @@ from langgraph.prebuilt import ToolRuntime
 from langgraph.types import Command
 
 from agentgraph.context import Context
-from agentgraph.domain import open_domain
 from agentgraph.domain.seed import seed_demo
+from agentgraph.persistence import open_domain
 from agentgraph.state import AssistantState
-from agentgraph.tools import build_tools
+from agentgraph.tools import TOOLS, ToolServices, with_services
 
 ALICE = "+250788000001"
 BOB = "+250788000002"
@@ -24,7 +24,7 @@ BOB = "+250788000002"
 async def tools(sqlite_settings):
     async with open_domain(sqlite_settings) as domain:
         await seed_demo(domain)
-        yield build_tools(domain, sqlite_settings), domain
+        yield ToolServices(domain=domain, settings=sqlite_settings), domain
 
 
 async def call(
@@ -38,19 +38,19 @@ async def call(
     staff: bool = False,
     email: str | None = None,
 ) -> Any:
-    tools, _ = tools_and_domain
+    services, _ = tools_and_domain
     call_id = call_id or f"call-{name}"
     runtime = ToolRuntime(
         state=AssistantState(turns=turn),
         context=Context(
             tenant_id=tenant, user_id=user, channel="cli", staff=staff, customer_email=email
         ),
-        config={"configurable": {"thread_id": f"chat:{tenant}:{user}"}},
+        config=with_services({"configurable": {"thread_id": f"chat:{tenant}:{user}"}}, services),
         stream_writer=lambda _: None,
         tool_call_id=call_id,
         store=None,
     )
-    result = await tools[name].ainvoke(
+    result = await TOOLS[name].ainvoke(
         {
             "type": "tool_call",
             "id": call_id,

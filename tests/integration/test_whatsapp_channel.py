@@ -11,18 +11,20 @@ from agentgraph.runtime.assistant import open_assistant
 from agentgraph.runtime.channel import open_whatsapp_channel
 from agentgraph.runtime.worker import run_worker
 from agentgraph.testing import FunctionChatModel
+from agentgraph.threads import conversation_thread_id
 from agentgraph.whatsapp.payloads import parse_webhook
 from tests.support.echo_model import EchoChatModel
-from tests.support.whatsapp import PHONE_NUMBER_ID, webhook
+from tests.support.whatsapp import webhook
 
 WA_ID = "972500000007"
+THREAD = conversation_thread_id("whatsapp", "easymo", f"+{WA_ID}")
 
 
 async def test_one_job_answers_more_queued_rows_than_one_read_returns(sqlite_settings):
     settings = sqlite_settings.model_copy(update={"debounce_seconds": 0.0})
     async with (
         open_assistant(settings, model=EchoChatModel()) as assistant,
-        open_whatsapp_channel(settings, assistant, consume=False) as channel,
+        open_whatsapp_channel(settings, assistant) as channel,
     ):
         body = webhook(
             [
@@ -32,8 +34,8 @@ async def test_one_job_answers_more_queued_rows_than_one_read_returns(sqlite_set
         )
         assert await channel.ingest(parse_webhook(body)) == 5
         channel.pending_batch = 2  # three reads of the inbox: 2 + 2 + 1 rows
-        await channel.process_thread(f"wa:{PHONE_NUMBER_ID}:{WA_ID}")
-        sent = await channel.outbox.recent(thread_id=f"wa:{PHONE_NUMBER_ID}:{WA_ID}")
+        await channel.process_thread(THREAD)
+        sent = await channel.outbox.recent(thread_id=THREAD)
         assert [row.payload["text"]["body"] for row in sent] == [f"echo: m{n}" for n in range(5)]
         assert [row.inbound_id for row in sent] == [f"wamid.page.{n}" for n in range(5)]
         assert await channel.inbox.depth() == 0
@@ -53,7 +55,7 @@ async def test_a_conversation_taken_over_mid_job_is_left_to_its_new_owner(sqlite
 
     async with (
         open_assistant(settings, model=FunctionChatModel(respond=answered_elsewhere)) as assistant,
-        open_whatsapp_channel(settings, assistant, consume=False) as channel,
+        open_whatsapp_channel(settings, assistant) as channel,
     ):
         body = webhook(
             [
@@ -62,7 +64,7 @@ async def test_a_conversation_taken_over_mid_job_is_left_to_its_new_owner(sqlite
             ]
         )
         await channel.ingest(parse_webhook(body))
-        thread = f"wa:{PHONE_NUMBER_ID}:{WA_ID}"
+        thread = THREAD
         assert [job.thread_id for job in await channel.queue.take(10, 0.1)] == [thread]
         await channel.process_thread(thread)
         assert calls == ["t0"]  # one turn, then the job stopped
@@ -80,7 +82,7 @@ async def test_the_worker_stops_by_itself_between_queue_reads(pg_settings, redis
     )
     async with (
         open_assistant(settings, model=EchoChatModel()) as assistant,
-        open_whatsapp_channel(settings, assistant, consume=False) as channel,
+        open_whatsapp_channel(settings, assistant) as channel,
     ):
         stop = asyncio.Event()
         worker = asyncio.create_task(run_worker(channel, stop))
@@ -88,7 +90,7 @@ async def test_the_worker_stops_by_itself_between_queue_reads(pg_settings, redis
             [{"from": WA_ID, "id": "wamid.stop.1", "type": "text", "text": {"body": "hi"}}]
         )
         await channel.ingest(parse_webhook(body))
-        thread = f"wa:{PHONE_NUMBER_ID}:{WA_ID}"
+        thread = THREAD
         for _ in range(200):
             if await channel.outbox.recent(thread_id=thread):
                 break

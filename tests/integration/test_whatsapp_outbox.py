@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import asyncio
 
-from agentgraph.domain import open_domain
-from agentgraph.runtime.inbox import Inbox
+from agentgraph.persistence import open_domain
+from agentgraph.runtime.inbox import Inbox, InboxEntry
 from agentgraph.runtime.outbox import Outbox
+from agentgraph.threads import conversation_thread_id
 from agentgraph.whatsapp.inbound import InboundMessage
 
-THREAD = "wa:1122334455667:972500000001"
+THREAD = conversation_thread_id("whatsapp", "easymo", "+972500000001")
 
 
-def _message(mid: str) -> InboundMessage:
-    return InboundMessage(
+def _message(mid: str) -> InboxEntry:
+    message = InboundMessage(
         id=mid, phone_number_id="1122334455667", wa_id="972500000001", kind="text", text=mid
     )
+    return InboxEntry("easymo", THREAD, message)
 
 
 async def test_commit_turn_stores_once_in_order_and_marks_the_inbox(any_settings):
@@ -28,6 +30,7 @@ async def test_commit_turn_stores_once_in_order_and_marks_the_inbox(any_settings
         committed = await outbox.commit_turn(
             thread_id=THREAD,
             recipient="972500000001",
+            phone_number_id="1122334455667",
             inbound_ids=["wamid.a", "wamid.b"],
             messages=replies,
         )
@@ -41,7 +44,9 @@ async def test_commit_turn_stores_once_in_order_and_marks_the_inbox(any_settings
         unsent, queued = await inbox.pending_with_unsent(THREAD)
         assert unsent == ids and [row.message_id for row in queued] == ["wamid.c"]
         assert queued[0].message.text == "wamid.c"
-        assert await inbox.pending_with_unsent("wa:1122334455667:0") == ([], [])
+        assert await inbox.pending_with_unsent(
+            conversation_thread_id("whatsapp", "easymo", "+0")
+        ) == ([], [])
         rows = [await outbox.get(i) for i in ids]
         assert [r.payload["text"]["body"] for r in rows if r] == ["reply 0", "reply 1", "reply 2"]
         assert [r.idempotency_key for r in rows if r] == [f"wamid.a:{n}" for n in range(3)]
@@ -50,6 +55,7 @@ async def test_commit_turn_stores_once_in_order_and_marks_the_inbox(any_settings
         again = await outbox.commit_turn(
             thread_id=THREAD,
             recipient="972500000001",
+            phone_number_id="1122334455667",
             inbound_ids=["wamid.a", "wamid.b"],
             messages=replies,
         )
@@ -61,6 +67,7 @@ async def test_commit_turn_stores_once_in_order_and_marks_the_inbox(any_settings
         late = await outbox.commit_turn(
             thread_id=THREAD,
             recipient="972500000001",
+            phone_number_id="1122334455667",
             inbound_ids=["wamid.a"],
             messages=[*replies, {"type": "text", "text": {"body": "late extra"}}],
         )
@@ -72,6 +79,7 @@ async def test_commit_turn_stores_once_in_order_and_marks_the_inbox(any_settings
         mixed = await outbox.commit_turn(
             thread_id=THREAD,
             recipient="972500000001",
+            phone_number_id="1122334455667",
             inbound_ids=["wamid.b", "wamid.c"],
             messages=[{"type": "text", "text": {"body": "b and c"}}],
         )
@@ -81,7 +89,11 @@ async def test_commit_turn_stores_once_in_order_and_marks_the_inbox(any_settings
 
         # A turn without replies (an opted-out user) still marks its message answered.
         silent = await outbox.commit_turn(
-            thread_id=THREAD, recipient="972500000001", inbound_ids=["wamid.c"], messages=[]
+            thread_id=THREAD,
+            recipient="972500000001",
+            phone_number_id="1122334455667",
+            inbound_ids=["wamid.c"],
+            messages=[],
         )
         assert silent.ids == [] and silent.answered == 1
         assert await inbox.status_of("wamid.c") == "done"
@@ -101,6 +113,7 @@ async def test_overlapping_commits_are_all_or_nothing(any_settings):
                 return outbox.commit_turn(
                     thread_id=THREAD,
                     recipient="972500000001",
+                    phone_number_id="1122334455667",
                     inbound_ids=batch,
                     messages=[{"type": "text", "text": {"body": text}}],
                 )

@@ -151,7 +151,7 @@ async def post_signed(http: httpx.AsyncClient, raw: bytes) -> httpx.Response:
 
 
 def worker_env(settings: Any, **extra: str) -> dict[str, str]:
-    """Environment for `python -m agentgraph.runtime.worker` matching `settings`."""
+    """Environment for an `agentgraph worker` process matching `settings`."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -183,13 +183,13 @@ def worker_env(settings: Any, **extra: str) -> dict[str, str]:
 
 
 class WorkerProcess:
-    """A `python -m agentgraph.runtime.worker` subprocess with its log in a file."""
+    """An `agentgraph worker` subprocess with its log in a file."""
 
     def __init__(self, env: dict[str, str], log_path: Path) -> None:
         self.log_path = log_path
         self._log = log_path.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "agentgraph.runtime.worker"],
+            [sys.executable, "-m", "agentgraph.cli", "worker"],
             env=env,
             cwd=REPO_ROOT,
             stdout=self._log,

@@ -2,15 +2,18 @@ from datetime import UTC, datetime
 
 import pytest
 
-from agentgraph.tools.common import parse_day
+from agentgraph.prompts import prompt_library
 from agentgraph.tools.confirm import classify_answer
+from agentgraph.tools.dates import parse_day
+
+PROMPTS = prompt_library()
 
 
 @pytest.mark.parametrize(
     "text", ["yes", "YES", "Yes please", "ok", "oui", "Oui!", "d'accord", "confirm"]
 )
 def test_yes_words(text):
-    assert classify_answer(text) == "yes"
+    assert classify_answer(text, PROMPTS) == "yes"
 
 
 @pytest.mark.parametrize(
@@ -18,7 +21,7 @@ def test_yes_words(text):
     ["no", "No thanks", "cancel", "non", "annuler", "nope", "non merci", "no no", "cancel it"],
 )
 def test_no_words(text):
-    assert classify_answer(text) == "no"
+    assert classify_answer(text, PROMPTS) == "no"
 
 
 @pytest.mark.parametrize(
@@ -39,7 +42,7 @@ def test_no_words(text):
     ],
 )
 def test_anything_else_is_not_a_yes(text):
-    assert classify_answer(text) == "other"
+    assert classify_answer(text, PROMPTS) == "other"
 
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)  # a Sunday
@@ -59,10 +62,10 @@ NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)  # a Sunday
     ],
 )
 def test_parse_day(text, expected):
-    assert parse_day(text, NOW).isoformat() == expected
+    assert parse_day(text, NOW, PROMPTS).isoformat() == expected
 
 
 def test_parse_day_rejects_nonsense_with_a_message():
     with pytest.raises(ValueError, match="could not read the date"):
-        parse_day("someday", NOW)
-    assert parse_day(None, NOW) is None
+        parse_day("someday", NOW, PROMPTS)
+    assert parse_day(None, NOW, PROMPTS) is None

@@ -162,7 +162,7 @@ async def test_naive_clock_is_refused():
         def time(self) -> float:
             return 0.0
 
-    domain = await Domain.connect(":memory:", clock=NaiveClock())
+    domain = await Domain.sqlite(":memory:", clock=NaiveClock())
     try:
         with pytest.raises(ValueError, match="naive"):
             domain.now()
@@ -173,7 +173,7 @@ async def test_naive_clock_is_refused():
 
 
 async def test_sqlite_statement_on_the_database_inside_its_transaction_is_refused():
-    domain = await Domain.connect(":memory:")
+    domain = await Domain.sqlite(":memory:")
     try:
         async with domain.db.transaction() as tx:
             assert await tx.fetchval("SELECT 1") == 1

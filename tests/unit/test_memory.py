@@ -1,6 +1,7 @@
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from agentgraph.agents.memory import SUMMARY_MAX_CHARS, fold_summary, window_start
+from agentgraph.handoff import HANDOFF_DESTINATION
 
 
 def _exchange(i):
@@ -35,7 +36,12 @@ def test_summary_is_bounded_and_keeps_the_newest():
 
 
 def test_summary_skips_tool_calls_and_handoffs():
-    handoff = ToolMessage("Transferred to payment.", tool_call_id="x", name="transfer_to_payment")
+    handoff = ToolMessage(
+        "Transferred to payment.",
+        tool_call_id="x",
+        name="transfer_to_payment",
+        response_metadata={HANDOFF_DESTINATION: "payment"},
+    )
     summary = fold_summary("User: earlier", [*_exchange(1), handoff])
     assert summary.splitlines() == [
         "User: earlier",

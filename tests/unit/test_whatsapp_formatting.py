@@ -11,6 +11,7 @@ import pytest
 from agentgraph.runtime.channel import take_batch
 from agentgraph.runtime.inbox import InboxRow
 from agentgraph.runtime.ratelimit import MemoryRateLimiter
+from agentgraph.runtime.replies import command_word, turn_messages
 from agentgraph.runtime.turns import TurnResult
 from agentgraph.whatsapp.client import (
     GraphAPIError,
@@ -22,7 +23,6 @@ from agentgraph.whatsapp.client import (
 from agentgraph.whatsapp.formatting import buttons_message, list_message, split_text
 from agentgraph.whatsapp.inbound import InboundMessage, nearest_place
 from agentgraph.whatsapp.payloads import InvalidPayload, MessageUpdate, iter_updates, parse_webhook
-from agentgraph.whatsapp.replies import command_word, turn_messages
 from agentgraph.whatsapp.signature import verify_signature
 from tests.support.whatsapp import APP_SECRET, fixture_bytes
 
@@ -93,7 +93,7 @@ def test_reply_context_and_list_replies():
         next(iter_updates(parse_webhook(json.dumps(raw).encode())))
     )
     assert message.reply_to == "wamid.xyzxyz=="
-    assert message.thread_id == "wa:1122334455667:972987654321"
+    assert (message.phone_number_id, message.wa_id) == ("1122334455667", "972987654321")
     value = raw["entry"][0]["changes"][0]["value"]["messages"][0]
     value.update(
         type="interactive",
@@ -181,7 +181,7 @@ async def test_graph_errors_map_to_exceptions(status, code, error):
 
 def _row(seq: int, text: str, at: float, kind: str = "text") -> InboxRow:
     message = InboundMessage(id=f"m{seq}", phone_number_id="1", wa_id="2", kind=kind, text=text)  # type: ignore[arg-type]
-    return InboxRow(seq, message.id, message.thread_id, kind, at, message)
+    return InboxRow(seq, message.id, "easymo", "wa:easymo:+2", kind, at, message)
 
 
 def test_batches_merge_texts_within_the_window_only():

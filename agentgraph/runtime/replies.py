@@ -1,4 +1,4 @@
-"""What the WhatsApp channel says: fixed notices and the shaping of turn results.
+"""What the WhatsApp conversation says: fixed notices and the shaping of turn results.
 
 `turn_messages(result)` turns a `TurnResult` into Cloud API message bodies: reply
 texts split at 4096 characters, a pending confirmation as reply buttons, and
