@@ -9,7 +9,7 @@ package's `Database`, and LangGraph's tables only by `agentgraph.checkpoints`. T
 contract of each call is in the docstrings of the repository modules.
 """
 
-from agentgraph.domain.domain import Domain
+from agentgraph.domain.backend import Domain
 from agentgraph.domain.errors import (
     AlreadyCancelled,
     BookingNotFound,

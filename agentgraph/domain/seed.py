@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from itertools import permutations
 
 from agentgraph.clock import KIGALI
-from agentgraph.domain.domain import Domain
+from agentgraph.domain.backend import Domain
 from agentgraph.domain.ledger import find_transfer
 from agentgraph.domain.profiles import ensure_profile
 from agentgraph.domain.seed_data import (

@@ -35,11 +35,11 @@ from agentgraph.config import Settings
 from agentgraph.domain.phones import mask_phone
 from agentgraph.runtime import replies
 from agentgraph.runtime.assistant import Assistant
+from agentgraph.runtime.channel_metrics import DEDUP_HITS, INBOUND
 from agentgraph.runtime.conversation import ConversationPolicy, mergeable
 from agentgraph.runtime.delivery import Delivery
 from agentgraph.runtime.inbox import Inbox, InboxEntry, InboxRow
 from agentgraph.runtime.locks import LocalLocks, RedisLocks, ThreadLocks
-from agentgraph.runtime.metrics import DEDUP_HITS, INBOUND
 from agentgraph.runtime.outbox import Outbox
 from agentgraph.runtime.queue import InProcessQueue, RedisStreamQueue, WorkQueue
 from agentgraph.runtime.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter

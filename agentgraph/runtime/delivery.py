@@ -17,7 +17,7 @@ import random
 import time
 from collections.abc import Sequence
 
-from agentgraph.runtime.metrics import OUTBOUND
+from agentgraph.runtime.channel_metrics import OUTBOUND
 from agentgraph.runtime.outbox import Outbox, OutboxRow
 from agentgraph.whatsapp.client import GraphAPIError, GraphClient
 

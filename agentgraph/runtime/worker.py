@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from agentgraph.runtime.channel import WhatsAppChannel
-from agentgraph.runtime.metrics import QUEUE_DEPTH
+from agentgraph.runtime.channel_metrics import QUEUE_DEPTH
 from agentgraph.runtime.queue import Job
 
 log = logging.getLogger(__name__)

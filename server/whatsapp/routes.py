@@ -23,7 +23,7 @@ from starlette.types import Receive, Scope, Send
 
 from agentgraph.config import Settings
 from agentgraph.runtime.channel import WhatsAppChannel
-from agentgraph.runtime.metrics import ACK_SECONDS, WEBHOOK_REQUESTS
+from agentgraph.runtime.channel_metrics import ACK_SECONDS, WEBHOOK_REQUESTS
 from agentgraph.whatsapp.payloads import InvalidPayload, parse_webhook
 from agentgraph.whatsapp.signature import verify_signature
 from server.deps import SettingsDep

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from agentgraph.runtime import replies
-from agentgraph.runtime.metrics import DEDUP_HITS, WEBHOOK_REQUESTS
+from agentgraph.runtime.channel_metrics import DEDUP_HITS, WEBHOOK_REQUESTS
 from server.app import create_app
 from tests.support.echo_model import EchoChatModel
 from tests.support.graph_api_sink import GraphApiSink
