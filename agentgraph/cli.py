@@ -81,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one `agentgraph` command; returns the process exit status (2: bad input)."""
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()

@@ -316,6 +316,7 @@ class Settings(BaseSettings):
 
     @property
     def uses_postgres(self) -> bool:
+        """True when `DATABASE_URL` names a Postgres database."""
         return self.database_url is not None
 
     @property

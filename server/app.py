@@ -8,6 +8,7 @@ grouped by resource under `server/`. Serve it with
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
@@ -24,6 +25,8 @@ from agentgraph.runtime.worker import consuming
 from server import events as events_routes
 from server import health, metrics
 from server import whatsapp as whatsapp_routes
+
+log = logging.getLogger(__name__)
 
 
 class AgentgraphApp(FastAPI):
@@ -67,6 +70,12 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging()
+        if settings.whatsapp_app_secret is None:
+            log.warning(
+                "WHATSAPP_APP_SECRET is unset: POST /webhooks/whatsapp accepts unsigned "
+                "notifications from anyone. Set it before the server is reachable from "
+                "the internet (production mode refuses to start without it)."
+            )
         async with open_assistant(settings, model=model) as assistant:
             app.state.assistant = assistant
             async with open_whatsapp_channel(settings, assistant) as channel:

@@ -69,17 +69,20 @@ class TenantNames:
     def __init__(self, tenants: Tenants, ttl_seconds: float = 60.0) -> None:
         self._tenants = tenants
         self._ttl = ttl_seconds
-        self._cache: dict[str, tuple[float, str]] = {}
+        self._cache: dict[str, tuple[float, str | None]] = {}
 
-    async def name(self, slug: str) -> str:
-        """The display name of `slug`."""
+    async def _lookup(self, slug: str) -> str | None:
         now = time.monotonic()
         hit = self._cache.get(slug)
         if hit is not None and now - hit[0] < self._ttl:
             return hit[1]
         try:
-            name = (await self._tenants.get(slug)).name
+            name: str | None = (await self._tenants.get(slug)).name
         except TenantNotFound:
-            name = slug
+            name = None
         self._cache[slug] = (now, name)
         return name
+
+    async def name(self, slug: str) -> str:
+        """The display name of `slug` (the slug itself for an unknown tenant)."""
+        return await self._lookup(slug) or slug

@@ -92,6 +92,13 @@ async def open_assistant(
         settings = settings.model_copy(update={"data_dir": Path(data_dir)})
     async with open_persistence(settings, clock=clock) as persistence:
         log.info("assistant data: %s", persistence.location)
+        if not await persistence.domain.tenants.all():
+            log.warning(
+                "no tenants in %s: customers will see an empty business; run "
+                "`agentgraph demo seed` there, or point AGENTGRAPH_DATA_DIR / DATABASE_URL "
+                "at the data you meant",
+                persistence.location,
+            )
         chat_model = model or build_chat_model(settings)
         graph = build_assistant_graph(
             model=chat_model, domain=persistence.domain, settings=settings, clock=clock

@@ -260,6 +260,24 @@ async def test_dev_outbox_is_hidden_with_a_real_token(sqlite_settings, sink):
         assert (await http.get("/dev/outbox")).status_code == 404
 
 
+async def test_without_an_app_secret_unsigned_posts_are_taken_and_start_up_warns(
+    sqlite_settings, caplog
+):
+    settings = channel_settings(sqlite_settings, None, whatsapp_app_secret=None)
+    with caplog.at_level("WARNING", logger="server.app"):
+        async with running_app(settings) as (http, channel):
+            raw = webhook([text_message("hello")])
+            response = await http.post(
+                "/webhooks/whatsapp", content=raw, headers={"Content-Type": "application/json"}
+            )
+            assert response.status_code == 200
+            await settle(channel)
+            outbox = (await http.get("/dev/outbox")).json()["messages"]
+    assert [m["message"]["text"]["body"] for m in outbox] == [ECHO + "hello"]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "server.app"]
+    assert any("accepts unsigned notifications" in w for w in warnings)
+
+
 def test_production_mode_requires_an_app_secret(sqlite_settings):
     from agentgraph.config import ConfigError
     from server.app import create_app
