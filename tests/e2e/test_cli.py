@@ -66,6 +66,14 @@ def test_malformed_setting_exits_with_a_clear_message(tmp_path):
     assert "DATABASE_URL" in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_unknown_tenant_is_refused_with_the_known_ones(seeded_dir):
+    proc = run_cli(["chat", "--user", ALICE, "--tenant", "nosuch"], seeded_dir, "hi\n")
+    assert proc.returncode == 2
+    assert "No business is registered under 'nosuch'" in proc.stderr
+    assert "acme, easymo" in proc.stderr
+    assert proc.stdout == ""
+
+
 def test_bad_phone_is_refused(seeded_dir):
     proc = run_cli(["chat", "--user", "not-a-phone"], seeded_dir, "hi\n")
     assert proc.returncode == 2 and "--user" in proc.stderr
