@@ -29,6 +29,70 @@ async def _checkpoint_count(settings: Settings, thread_id: str) -> int:
         return int(row[0])
 
 
+async def _storage(settings: Settings, thread_id: str) -> dict[str, int]:
+    """Rows and bytes the thread holds in every LangGraph table of the engine."""
+    if settings.database_url:
+        queries = {
+            "checkpoints": "SELECT count(*), coalesce(sum(pg_column_size(c.*)), 0) "
+            "FROM checkpoints c WHERE thread_id = %s",
+            "writes": "SELECT count(*), coalesce(sum(pg_column_size(w.*)), 0) "
+            "FROM checkpoint_writes w WHERE thread_id = %s",
+            "blobs": "SELECT count(*), coalesce(sum(pg_column_size(b.*)), 0) "
+            "FROM checkpoint_blobs b WHERE thread_id = %s",
+        }
+        out: dict[str, int] = {}
+        with psycopg.connect(settings.database_url) as conn:
+            for table, sql in queries.items():
+                rows, size = conn.execute(sql, (thread_id,)).fetchone()
+                out[table], out[f"{table}_bytes"] = int(rows), int(size)
+        return out
+    queries = {
+        "checkpoints": "SELECT count(*), coalesce(sum(length(checkpoint) + length(metadata)), 0) "
+        "FROM checkpoints WHERE thread_id = ?",
+        "writes": "SELECT count(*), coalesce(sum(length(value)), 0) FROM writes "
+        "WHERE thread_id = ?",
+    }
+    out = {}
+    async with aiosqlite.connect(settings.data_dir / "checkpoints.sqlite3") as conn:
+        for table, sql in queries.items():
+            cur = await conn.execute(sql, (thread_id,))
+            rows, size = await cur.fetchone()
+            out[table], out[f"{table}_bytes"] = int(rows), int(size)
+    return out
+
+
+async def test_pruning_stops_checkpoints_writes_and_blobs_from_growing(any_settings, open_seeded):
+    """Every table LangGraph writes a thread into stops growing once pruning runs: a
+    pruner that kept old writes or blobs would grow them by every turn."""
+    settings = any_settings.model_copy(
+        update={
+            "checkpoint_retention": 2,
+            "prune_every_turns": 1,
+            "history_window": 4,
+            # Every step saves its writes, so a pruner that kept them would grow them.
+            "durability": "async",
+        }
+    )
+    thread = conversation_thread_id("cli", "easymo", ALICE)
+    seen: list[dict[str, int]] = []
+    async with open_seeded(settings) as assistant:
+        # By turn 20 the window and the running summary (at most 1,500 characters)
+        # are full: from then on a turn's state is as large as the last one's.
+        for turn in range(1, 41):
+            await assistant.send("what is my balance", user=ALICE, tenant="easymo")
+            if turn in (20, 30, 40):
+                seen.append(await _storage(settings, thread))
+    tables = ["checkpoints", "writes"] + (["blobs"] if settings.database_url else [])
+    for table in tables:
+        counts = [s[table] for s in seen]
+        assert counts[0] == counts[1] == counts[2], (table, counts)
+    assert seen[0]["checkpoints"] == 2
+    # Bytes may wiggle with message sizes, never grow with the number of turns.
+    for table in tables:
+        sizes = [s[f"{table}_bytes"] for s in seen]
+        assert max(sizes) <= 1.1 * min(sizes) + 512, (table, sizes)
+
+
 async def test_pending_confirmation_survives_restart(any_settings, open_seeded):
     model = ScriptedChatModel(
         responses=[
