@@ -4,11 +4,10 @@ conversation, debounce merging, outbox retries and failures, status bookkeeping.
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 
-from tests.support.echo_model import EchoChatModel
+from tests.support.echo_model import EchoChatModel, GatedEchoModel, wait_for
 from tests.support.graph_api_sink import GraphApiSink
 from tests.support.live_server import live_server
 from tests.support.whatsapp import (
@@ -55,16 +54,18 @@ async def test_burst_of_twenty_is_answered_once_each_in_order(engine, request, s
 
 
 async def test_conversations_run_concurrently(sqlite_settings, sink):
+    # The model lets turns through only once all eight are inside it at the same time:
+    # conversations answered one after another would never get past it.
+    model = GatedEchoModel(opens_at=8)
     settings = channel_settings(sqlite_settings, sink.url)
-    async with running_app(settings, EchoChatModel(delay=0.3)) as (http, channel):
-        started = time.perf_counter()
+    async with running_app(settings, model) as (http, channel):
         users = [f"97250000{n:04d}" for n in range(8)]
         for user in users:
             await post_signed(http, webhook([text_message("hi", wa_id=user)]))
         await settle(channel)
-        elapsed = time.perf_counter() - started
+    assert model.peak == 8
     assert sorted(r.body["to"] for r in sink.sends) == sorted(users)
-    assert elapsed < 8 * 0.3
+    assert all(r.text == "echo: hi" for r in sink.sends)
 
 
 async def test_messages_during_a_turn_merge_within_the_debounce_window(sqlite_settings, sink):
@@ -109,7 +110,8 @@ async def test_client_errors_are_recorded_as_failed_not_retried(code, error, sql
     async with running_app(channel_settings(sqlite_settings, sink.url)) as (http, channel):
         await post_signed(http, webhook([text_message("hello")]))
         await settle(channel)
-        await asyncio.sleep(0.2)
+        # A sweep takes every row not yet sent, due or not: a failed one is not retried.
+        assert await channel.delivery.sweep(everything=True) == 0
         rows = await channel.outbox.recent()
     assert sink.refused == 1
     assert rows[0].status == "failed" and rows[0].error_code == code
@@ -150,20 +152,21 @@ async def test_statuses_are_never_downgraded_and_131047_marks_the_window(sqlite_
         row = (await channel.outbox.recent())[0]
         assert row.status == "failed" and row.error == "outside the 24-hour window"
         sends_before = len(sink.sends)
-        await asyncio.sleep(0.1)
+        assert await channel.delivery.sweep(everything=True) == 0
         assert len(sink.sends) == sends_before
 
 
 async def test_acknowledgement_does_not_wait_for_the_model(sqlite_settings, sink):
+    model = GatedEchoModel()
     settings = channel_settings(sqlite_settings, sink.url)
-    async with running_app(settings, EchoChatModel(delay=2.0)) as (http, channel):
-        started = time.perf_counter()
+    async with running_app(settings, model) as (http, channel):
         response = await post_signed(http, webhook([text_message("slow model")]))
-        acked = time.perf_counter() - started
+        # Acknowledged while the model has not answered (it cannot until the gate opens).
         assert response.status_code == 200
+        await wait_for(lambda: model.in_flight == 1)
         assert sink.sends == []
+        model.open()
         await settle(channel)
-    assert acked < 0.5
     assert sink.texts() == ["echo: slow model"]
 
 
@@ -171,12 +174,14 @@ async def test_a_large_batch_is_stored_at_once_and_answered_in_order(sqlite_sett
     users = [f"97250100{n:04d}" for n in range(20)]
     messages = [text_message(f"{user} #{k}", wa_id=user) for k in range(10) for user in users]
     messages.append(dict(messages[0]))  # a duplicate inside the same body
-    async with running_app(channel_settings(sqlite_settings, sink.url)) as (http, channel):
-        started = time.perf_counter()
+    model = GatedEchoModel()
+    async with running_app(channel_settings(sqlite_settings, sink.url), model) as (http, channel):
         response = await post_signed(http, webhook(messages))
-        acked = time.perf_counter() - started
         assert response.status_code == 200
+        # At the acknowledgement every message is stored, none answered yet.
+        assert await channel.inbox.depth() == 200
+        assert sink.sends == []
+        model.open()
         await settle(channel, within=60)
-    assert acked < 1.0
     for user in users:
         assert sink.texts(user) == [f"echo: {user} #{k}" for k in range(10)]
