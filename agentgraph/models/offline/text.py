@@ -99,6 +99,7 @@ class SlotTables:
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> SlotTables:
+        """Compile the `slots` section of `prompts/intents.json`."""
         city_names = {normalize(a): canon for canon, al in data["cities"].items() for a in al}
         months = {normalize(m): int(num) for num, names in data["months"].items() for m in names}
         month_alt = _alternation(months)

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-from agentgraph.models.offline_tables import Tables
-from agentgraph.models.offline_text import BLANK, normalize
-from agentgraph.models.slots import Slots, extract_slots
+from agentgraph.models.offline.slots import Slots, extract_slots
+from agentgraph.models.offline.tables import Tables
+from agentgraph.models.offline.text import BLANK, normalize
 
 _ACCENTED = re.compile(r"[éèêëàâçùûôîïœ]", re.IGNORECASE)
 _TOKEN = re.compile(r"[a-z][a-z']*")

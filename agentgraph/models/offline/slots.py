@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 
-from agentgraph.models.offline_text import BLANK, SlotTables, normalize
+from agentgraph.models.offline.text import BLANK, SlotTables, normalize
 
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _TIMES = re.compile(r"(?<!\w)\d{1,2}(?:[:h]\d{2}|\s?(?:am|pm|h))(?!\w)")

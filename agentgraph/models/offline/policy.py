@@ -19,10 +19,10 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage, ToolMessage
 
-from agentgraph.models.offline_reading import Reading, read_message
-from agentgraph.models.offline_tables import Tables
-from agentgraph.models.offline_text import normalize
-from agentgraph.models.slots import Slots, merge_slots
+from agentgraph.models.offline.reading import Reading, read_message
+from agentgraph.models.offline.slots import Slots, merge_slots
+from agentgraph.models.offline.tables import Tables
+from agentgraph.models.offline.text import normalize
 
 HANDOFF_PREFIX = "transfer_to_"
 # Older user messages that may lend an intent or slots to the current one.
@@ -68,6 +68,7 @@ def message_text(message: BaseMessage) -> str:
 
 
 def is_handoff(tool_name: str) -> bool:
+    """True for a handoff tool (`transfer_to_<agent>`), which moves the turn elsewhere."""
     return tool_name.startswith(HANDOFF_PREFIX)
 
 
