@@ -10,14 +10,13 @@ model) around `primary` (`ChatOpenAI`, from `agentgraph.models.factory`) and
 or when the primary still fails after the openai client's own retries: any
 `openai.APIError` (HTTP errors, connection errors, timeouts) or a stream stall. A
 fallback answer carries `response_metadata["fallback"] is True`,
-`["fallback_reason"]` ("error" or "budget") and `["model_name"] == "offline"`; an LLM
-answer keeps the provider's `model_name` and `usage_metadata`, and its cost is
+`["fallback_reason"]` ("error" or "budget") and `["model_name"] == "offline"`; an
+LLM answer keeps the provider's `model_name` and `usage_metadata`, and its cost is
 recorded with `await SpendBudget.arecord()`. A stream that fails after its first
-chunk was yielded raises rather than splicing two answers together.
-
-It is async only, as the server is: `invoke`, `stream` and `batch` raise `TypeError`
-naming `ainvoke`/`astream`, because a sync LLM call would block the event loop for
-the length of a provider timeout. No code path here counts tokens with tiktoken
+chunk was yielded raises rather than splicing two answers together. It is async
+only, as the server is: `invoke`, `stream` and `batch` raise `TypeError` naming
+`ainvoke`/`astream`, because a sync LLM call would block the event loop for the
+length of a provider timeout. No code path here counts tokens with tiktoken
 (`get_num_tokens*` use a character-based estimate).
 """
 

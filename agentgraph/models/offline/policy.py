@@ -1,5 +1,7 @@
 """The offline model's decision: from a conversation and the bound tools to one step.
 
+Kept apart from reading messages and from the chat-model plumbing, so that what the
+assistant does next (call, ask, relay, hand off) is one readable set of rules.
 `decide(messages, role=..., bound=..., tables=..., today=...)` returns either
 `Call(name, args)` (one tool call, always of a bound tool, args limited to the
 tool's schema) or `Say(text)` (never empty). Tool results since the last user
