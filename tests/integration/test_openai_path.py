@@ -254,7 +254,7 @@ async def test_persistent_500_answers_with_the_fallback(openai_server, caplog):
     )
     model = build(openai_server)
 
-    with caplog.at_level("WARNING", logger="agentgraph.models.factory"):
+    with caplog.at_level("WARNING", logger="agentgraph.models.resilient"):
         reply = await model.ainvoke([HumanMessage("my PIN is 4321")])
 
     assert reply.content == "Offline: I can still help with bookings."

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx2
@@ -16,8 +19,10 @@ from langchain_core.runnables import RunnableBinding
 from langchain_core.tools import tool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_openai import ChatOpenAI
+from langgraph.store.memory import InMemoryStore
 from pydantic import BaseModel, Field
 
+from agentgraph.clock import ManualClock
 from agentgraph.config import Settings
 from agentgraph.models import (
     ResilientChatModel,
@@ -25,6 +30,7 @@ from agentgraph.models import (
     build_chat_model,
     shared_budget,
 )
+from agentgraph.models.budget import StoreSpend
 from agentgraph.models.factory import KEYLESS_API_KEY
 
 
@@ -153,6 +159,36 @@ def test_the_default_fallback_is_the_offline_model_and_learns_the_bound_tools():
     assert set(bound.fallback.tool_schemas) == {"check_balance", "search_trips"}
 
 
+def test_the_offline_model_reads_the_clock_it_is_built_with():
+    from agentgraph.models.offline import OfflineChatModel
+
+    clock = ManualClock(datetime(2026, 3, 1, 8, 0, tzinfo=UTC))
+    offline = build_chat_model(settings(), clock=clock)
+    assert isinstance(offline, OfflineChatModel)
+    assert offline.clock is clock
+    resilient = build_chat_model(settings(OPENAI_API_KEY="sk-test"), clock=clock)
+    assert isinstance(resilient, ResilientChatModel)
+    assert isinstance(resilient.fallback, OfflineChatModel)
+    assert resilient.fallback.clock is clock
+
+
+def test_importing_models_loads_no_rule_tables_and_no_higher_layer():
+    # A fresh interpreter: this test process has long since imported everything.
+    code = """
+import sys
+import agentgraph.models as models
+assert not [n for n in sys.modules if n.startswith("agentgraph.models.offline")]
+assert models.OfflineChatModel.__module__ == "agentgraph.models.offline.model"
+import agentgraph.models.offline.policy, agentgraph.models.resilient
+higher = ("domain", "tools", "agents", "runtime", "engagement", "operators", "knowledge")
+bad = [n for n in sys.modules if n.split(".")[0] == "server"
+       or (n.startswith("agentgraph.") and n.split(".")[1] in higher)]
+assert not bad, bad
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
 def test_the_api_key_never_shows_in_reprs_or_traced_parameters():
     from langchain_core.load import dumpd
 
@@ -273,7 +309,7 @@ async def test_a_failing_primary_answers_with_the_tagged_fallback(caplog):
     model = ResilientChatModel(
         primary=primary, fallback=fallback, budget=SpendBudget(daily_usd=1.0)
     )
-    with caplog.at_level("WARNING", logger="agentgraph.models.factory"):
+    with caplog.at_level("WARNING", logger="agentgraph.models.resilient"):
         reply = await model.ainvoke([HumanMessage("my secret pin is 4321")])
     assert primary.calls == 1
     assert reply.content == "offline answer"
@@ -287,12 +323,18 @@ async def test_a_failing_primary_answers_with_the_tagged_fallback(caplog):
     assert "4321" not in logged
 
 
-def test_the_sync_path_falls_back_too():
+def test_a_sync_call_is_refused_with_a_pointer_to_ainvoke():
     primary = FailingModel(error=timeout_error())
     model = ResilientChatModel(primary=primary, fallback=fallback_reply("sync offline"))
-    reply = model.invoke("hello")
-    assert reply.content == "sync offline"
-    assert reply.response_metadata["fallback"] is True
+    with pytest.raises(TypeError, match="async only: call ainvoke/astream"):
+        model.invoke("hello")
+    with pytest.raises(TypeError, match="async only"):
+        model.batch(["hello", "again"])
+    with pytest.raises(TypeError, match="async only"):
+        model.bind_tools([check_balance]).invoke("hello")
+    # Refused outright: neither the LLM nor the fallback answered in its place.
+    assert primary.calls == 0
+    assert model.fallback.i == 0
 
 
 async def test_programming_errors_are_not_hidden_by_the_fallback():
@@ -327,6 +369,29 @@ async def test_primary_cost_is_recorded_until_the_budget_runs_out():
     third = await model.ainvoke("three")
     assert primary.calls == 2
     assert third.response_metadata["fallback_reason"] == "budget"
+
+
+async def test_the_budget_is_checked_and_spent_through_its_shared_ledger():
+    # Two workers share one ledger: what either spends counts against both.
+    clock = ManualClock(datetime(2026, 3, 1, 8, 0, tzinfo=UTC))
+    ledger = StoreSpend(InMemoryStore())
+    here = SpendBudget(daily_usd=0.001, clock=clock, ledger=ledger)
+    elsewhere = SpendBudget(daily_usd=0.001, clock=clock, ledger=ledger)
+    primary = CountingModel()
+    model = ResilientChatModel(primary=primary, fallback=fallback_reply(), budget=here)
+
+    first = await model.ainvoke("one")  # costs 0.00075 USD
+    assert "fallback" not in first.response_metadata
+    assert await elsewhere.aallows()
+    assert elsewhere.spent_day == pytest.approx(0.00075)
+
+    await elsewhere.arecord(0.0005)  # the other worker's call
+    second = await model.ainvoke("two")
+    streamed = [c async for c in model.astream("three")]
+    assert primary.calls == 1
+    assert second.response_metadata["fallback_reason"] == "budget"
+    assert streamed[0].response_metadata["fallback_reason"] == "budget"
+    assert here.spent_day == pytest.approx(0.00125)
 
 
 async def test_streaming_fallback_from_a_non_streaming_model_keeps_tool_calls():
@@ -369,14 +434,17 @@ async def test_streaming_fallback_from_a_streaming_model_reads_offline_once():
     assert merged.response_metadata["fallback"] is True
 
 
-def test_structured_output_goes_through_bind_tools():
+async def test_structured_output_goes_through_bind_tools():
     class Intent(BaseModel):
         intent: str
 
     call = {"name": "Intent", "args": {"intent": "booking"}, "id": "c1"}
     fallback = ScriptedFallback(responses=[AIMessage("", tool_calls=[call])])
     model = ResilientChatModel(primary=FailingModel(error=timeout_error()), fallback=fallback)
-    assert model.with_structured_output(Intent).invoke("book a bus") == Intent(intent="booking")
+    structured = model.with_structured_output(Intent)
+    assert await structured.ainvoke("book a bus") == Intent(intent="booking")
+    with pytest.raises(TypeError, match="async only"):
+        structured.invoke("book a bus")
 
 
 def test_token_counting_never_uses_tiktoken(monkeypatch):
@@ -406,10 +474,21 @@ async def test_a_stream_failing_after_its_first_chunk_raises_instead_of_splicing
     assert seen == ["part0 ", "part1 "]
 
 
-def test_sync_streaming_falls_back_before_the_first_chunk():
+def test_sync_streaming_is_refused_before_any_chunk():
     primary = FailingStreamingModel(error=timeout_error())
     model = ResilientChatModel(primary=primary, fallback=fallback_reply("sync stream"))
-    chunks = list(model.stream("hi"))
+    seen = []
+    with pytest.raises(TypeError, match="async only: call ainvoke/astream"):
+        for chunk in model.stream("hi"):
+            seen.append(chunk)
+    assert seen == []
+    assert primary.calls == 0
+
+
+async def test_streaming_falls_back_before_the_first_chunk():
+    primary = FailingStreamingModel(error=timeout_error())
+    model = ResilientChatModel(primary=primary, fallback=fallback_reply("streamed offline"))
+    chunks = [c async for c in model.astream("hi")]
     assert primary.calls == 1
-    assert "".join(str(c.content) for c in chunks) == "sync stream"
+    assert "".join(str(c.content) for c in chunks) == "streamed offline"
     assert any(c.response_metadata.get("fallback") for c in chunks)

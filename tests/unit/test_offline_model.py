@@ -11,9 +11,9 @@ import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.tools import BaseTool, tool
 
-from agentgraph.clock import KIGALI
+from agentgraph.clock import KIGALI, ManualClock
 from agentgraph.models.offline import OfflineChatModel
-from agentgraph.models.offline_tables import load_tables
+from agentgraph.models.offline.tables import load_tables
 
 
 @tool
@@ -793,6 +793,29 @@ async def test_async_and_streaming_give_the_same_answer():
     assert asynchronous.tool_calls == sync.tool_calls
     assert len(chunks) == 1
     assert chunks[0].tool_calls == sync.tool_calls
+
+
+def test_the_injected_clock_decides_which_day_is_the_day_after_tomorrow():
+    # 23:30 UTC on 1 March is already 01:30 on 2 March in Kigali (UTC+2): the calendar
+    # day is Kigali's, so the day after tomorrow is 4 March, whatever the wall clock says.
+    clock = ManualClock(datetime(2026, 3, 1, 23, 30, tzinfo=UTC))
+    model = OfflineChatModel(clock=clock).bind_tools(TOOLS["booking"])
+    question = [HumanMessage("bus from Kigali to Huye the day after tomorrow")]
+    route = {"origin": "Kigali", "destination": "Huye"}
+    assert only_call(model.invoke(question)) == ("search_trips", {**route, "date": "2026-03-04"})
+    clock.advance(days=1)
+    assert only_call(model.invoke(question)) == ("search_trips", {**route, "date": "2026-03-05"})
+
+
+def test_the_injected_clock_decides_the_year_of_a_date_without_one():
+    question = [HumanMessage("from Huye to Kigali on 25/12")]
+    for now, expected in [
+        (datetime(2026, 12, 20, 8, 0, tzinfo=UTC), "2026-12-25"),
+        (datetime(2026, 12, 26, 8, 0, tzinfo=UTC), "2027-12-25"),
+    ]:
+        model = OfflineChatModel(clock=ManualClock(now)).bind_tools(TOOLS["booking"])
+        name, args = only_call(model.invoke(question))
+        assert (name, args["date"]) == ("search_trips", expected)
 
 
 def test_multimodal_content_blocks_are_read_as_text():

@@ -1,5 +1,7 @@
 """Reading one user message: intent, language, slots and how much free text it holds.
 
+Every turn re-reads the recent user messages, so a message is read once into a
+cached, immutable `Reading` that the policy can consult as often as it needs.
 `read_message(text, tables, today)` scores every intent of `prompts/intents.json`
 against the message (best phrase, plus a little for each further match, plus slot
 boosts when the intent's own words appear) and returns a `Reading`. `intent` is set
@@ -14,9 +16,9 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-from agentgraph.models.offline_tables import Tables
-from agentgraph.models.offline_text import BLANK, normalize
-from agentgraph.models.slots import Slots, extract_slots
+from agentgraph.models.offline.slots import Slots, extract_slots
+from agentgraph.models.offline.tables import Tables
+from agentgraph.models.offline.text import BLANK, normalize
 
 _ACCENTED = re.compile(r"[éèêëàâçùûôîïœ]", re.IGNORECASE)
 _TOKEN = re.compile(r"[a-z][a-z']*")

@@ -1,4 +1,4 @@
-"""The offline rule-based chat model: a real LangChain chat model that needs no network.
+"""The offline chat model itself: a real LangChain chat model that needs no network.
 
 `OfflineChatModel()` answers like a tool-calling LLM: `bind_tools(tools)` returns a
 copy that knows the tools' names and argument schemas, and each call returns one
@@ -7,9 +7,12 @@ argument names of `docs/architecture.md`) or a non-empty text reply, in English 
 French after the user. It plays the agent its tools imply (only `transfer_to_*`
 handoffs: triage; otherwise booking, payment or support by their domain tools),
 unless `role=` or an `agent: <name>` line in a system message says otherwise.
-Output is deterministic for a given conversation and day; `usage_metadata` holds
-character-based token estimates and `response_metadata` is `{"model_name": "offline"}`.
-Intent, slot and reply tables are read from `prompts/` (`prompts_dir=` overrides).
+Output is deterministic for a given conversation and day; the day is the Kigali
+calendar day of the injected `clock` (default `SYSTEM_CLOCK`), so a test moves a
+`ManualClock` to decide what "the day after tomorrow" or "25/12" mean.
+`usage_metadata` holds character-based token estimates and `response_metadata` is
+`{"model_name": "offline"}`. Intent, slot and reply tables are read from `prompts/`
+(`prompts_dir=` overrides).
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -31,9 +33,9 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field
 
-from agentgraph.clock import KIGALI
-from agentgraph.models.offline_policy import Call, decide, is_handoff, message_text
-from agentgraph.models.offline_tables import load_tables
+from agentgraph.clock import KIGALI, SYSTEM_CLOCK, Clock
+from agentgraph.models.offline.policy import Call, decide, is_handoff, message_text
+from agentgraph.models.offline.tables import load_tables
 from agentgraph.state import AGENT_NAMES
 
 MODEL_NAME = "offline"
@@ -64,6 +66,13 @@ class OfflineChatModel(BaseChatModel):
     tool_schemas: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="Bound tools: name -> JSON schema of the arguments (set by bind_tools).",
+    )
+    # Kept out of model_dump, and so out of traced invocation parameters: a clock is a
+    # collaborator, not a setting of the model.
+    clock: Clock = Field(
+        default=SYSTEM_CLOCK,
+        exclude=True,
+        description="Source of the current time; its Kigali date is 'today' for dates.",
     )
 
     @property
@@ -119,7 +128,7 @@ class OfflineChatModel(BaseChatModel):
             bound=self.tool_schemas,
             tables=load_tables(self.prompts_dir),
             # Calendar days are Rwandan days, as the trip tools read them.
-            today=datetime.now(UTC).astimezone(KIGALI).date(),
+            today=self.clock.now().astimezone(KIGALI).date(),
         )
         input_tokens = self._input_tokens(messages)
         if isinstance(plan, Call):

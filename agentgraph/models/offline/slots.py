@@ -1,11 +1,13 @@
 """Slot extraction for the offline chat model: amounts, phones, dates, places, ids.
 
-`extract_slots(text, tables, today)` returns a `Slots` record of everything it found
-in one user message, with phones in E.164 (`+250...` for Rwandan numbers), amounts as
-integer RWF, dates as `today`/`tomorrow`/an English weekday name/`YYYY-MM-DD`, and
-cities by their canonical name from `prompts/intents.json`. `merge_slots` folds the
-records of several messages, newest wins, resolving unmarked cities into the origin
-or destination still missing.
+Tools take exact values, not free text, so slots are extracted into the formats the
+tools accept whatever way the user wrote them. `extract_slots(text, tables, today)`
+returns a `Slots` record of everything it found in one user message, with phones in
+E.164 (`+250...` for Rwandan numbers), amounts as integer RWF, dates as
+`today`/`tomorrow`/an English weekday name/`YYYY-MM-DD`, and cities by their
+canonical name from `prompts/intents.json`. `merge_slots` folds the records of
+several messages, newest wins, resolving unmarked cities into the origin or
+destination still missing.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 
-from agentgraph.models.offline_text import BLANK, SlotTables, normalize
+from agentgraph.models.offline.text import BLANK, SlotTables, normalize
 
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _TIMES = re.compile(r"(?<!\w)\d{1,2}(?:[:h]\d{2}|\s?(?:am|pm|h))(?!\w)")

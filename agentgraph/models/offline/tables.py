@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from agentgraph.models.offline_text import SlotTables, normalize, phrase_regex
+from agentgraph.models.offline.text import SlotTables, normalize, phrase_regex
 from agentgraph.prompts import PROMPTS_DIR
 
 LANGUAGES = ("en", "fr")

@@ -1,5 +1,7 @@
 """The offline model's decision: from a conversation and the bound tools to one step.
 
+Kept apart from reading messages and from the chat-model plumbing, so that what the
+assistant does next (call, ask, relay, hand off) is one readable set of rules.
 `decide(messages, role=..., bound=..., tables=..., today=...)` returns either
 `Call(name, args)` (one tool call, always of a bound tool, args limited to the
 tool's schema) or `Say(text)` (never empty). Tool results since the last user
@@ -19,10 +21,10 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage, ToolMessage
 
-from agentgraph.models.offline_reading import Reading, read_message
-from agentgraph.models.offline_tables import Tables
-from agentgraph.models.offline_text import normalize
-from agentgraph.models.slots import Slots, merge_slots
+from agentgraph.models.offline.reading import Reading, read_message
+from agentgraph.models.offline.slots import Slots, merge_slots
+from agentgraph.models.offline.tables import Tables
+from agentgraph.models.offline.text import normalize
 
 HANDOFF_PREFIX = "transfer_to_"
 # Older user messages that may lend an intent or slots to the current one.
@@ -68,6 +70,7 @@ def message_text(message: BaseMessage) -> str:
 
 
 def is_handoff(tool_name: str) -> bool:
+    """True for a handoff tool (`transfer_to_<agent>`), which moves the turn elsewhere."""
     return tool_name.startswith(HANDOFF_PREFIX)
 
 

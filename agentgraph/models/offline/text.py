@@ -1,10 +1,12 @@
 """Text helpers and compiled slot tables shared by the offline model's modules.
 
-`normalize(text)` lower-cases, strips accents and straightens apostrophes without
-changing the string's length, so a position found in the normalized text is valid
-in the original. `phrase_regex(phrase)` turns a table phrase into a whole-word regex
-in which spaces and hyphens are interchangeable. `SlotTables.from_data(section)`
-compiles the `slots` section of `prompts/intents.json` once.
+Tables and messages go through one normalisation, so a table phrase matches whatever
+accents, case or apostrophes the user typed. `normalize(text)` lower-cases, strips
+accents and straightens apostrophes without changing the string's length, so a
+position found in the normalized text is valid in the original.
+`phrase_regex(phrase)` turns a table phrase into a whole-word regex in which spaces
+and hyphens are interchangeable. `SlotTables.from_data(section)` compiles the
+`slots` section of `prompts/intents.json` once.
 """
 
 from __future__ import annotations
@@ -99,6 +101,7 @@ class SlotTables:
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> SlotTables:
+        """Compile the `slots` section of `prompts/intents.json`."""
         city_names = {normalize(a): canon for canon, al in data["cities"].items() for a in al}
         months = {normalize(m): int(num) for num, names in data["months"].items() for m in names}
         month_alt = _alternation(months)
