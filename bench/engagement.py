@@ -5,7 +5,7 @@
    are JSON-encoded up front; the timed part is exactly what the signal WebSocket
    does per frame (`parse_frame` + `SignalCollector.ingest`). Every 5 s of
    simulated time the collector ticks over all sessions (score + detector), timed.
-2. Detection: generated traces (agentgraph.engagement.simulation) on `--traces`
+2. Detection: generated traces (agentgraph.engagement.detection.simulation) on `--traces`
    seeds per scenario: false alarms per session-hour on steady traces and the delay
    from the change to the first matching anomaly on drop, decline, spike and mass
    exit traces.
@@ -30,16 +30,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agentgraph.clock import ManualClock
 from agentgraph.config import Settings
-from agentgraph.engagement.anomaly import DetectorConfig
-from agentgraph.engagement.collector import SignalCollector
-from agentgraph.engagement.signals import parse_frame
-from agentgraph.engagement.simulation import (
+from agentgraph.engagement.detection.anomaly import DetectorConfig
+from agentgraph.engagement.detection.collector import SignalCollector
+from agentgraph.engagement.detection.simulation import (
     CHANGE_AT,
     HIGH,
     SCENARIOS,
     AudienceSimulator,
     run_trace,
 )
+from agentgraph.engagement.signals.parsing import parse_frame
 
 TICK = 5.0
 

@@ -15,7 +15,7 @@ Each run starts from one anomaly (`EngagementInput`) and pauses twice at most wi
 The decision needs no model (rule table + Thompson sampling); the model, when given,
 only writes content. An intervention is recorded before it enters the event history
 and before delivery, so a run resumed after a crash never delivers it twice nor
-blocks it with its own cooldown (`agentgraph.engagement.ledger`). The outcome answer
+blocks it with its own cooldown (`agentgraph.engagement.delivery.interventions`). The outcome answer
 may carry `before`, the session's level when the intervention was executed; the
 reward compares against it (else against the score at detection). Learning happens
 once per intervention, under `event_lock(event_id)` (default: an in-process lock).
@@ -36,16 +36,21 @@ from langgraph.types import Command, interrupt
 
 from agentgraph.clock import SYSTEM_CLOCK, Clock
 from agentgraph.config import Settings
-from agentgraph.engagement import ledger, policy
-from agentgraph.engagement import metrics as m
-from agentgraph.engagement.bandit import InterventionBandit, context_key
-from agentgraph.engagement.content import ContentWriter
-from agentgraph.engagement.context import EngagementContext
-from agentgraph.engagement.event_settings import load_event_settings
-from agentgraph.engagement.notify import facts_of, mass_exit_notice_id, notify_organizer
+from agentgraph.engagement import telemetry
+from agentgraph.engagement.conductor import policy
+from agentgraph.engagement.conductor.bandit import InterventionBandit, context_key
+from agentgraph.engagement.conductor.content import ContentWriter
+from agentgraph.engagement.conductor.context import EngagementContext
+from agentgraph.engagement.conductor.event_settings import load_event_settings
+from agentgraph.engagement.conductor.notifications import (
+    facts_of,
+    mass_exit_notice_id,
+    notify_organizer,
+)
+from agentgraph.engagement.delivery import interventions
+from agentgraph.engagement.delivery.publisher import LogPublisher, Publisher
+from agentgraph.engagement.detection.score import audience_bucket, band
 from agentgraph.engagement.ownership import CycleOwnership
-from agentgraph.engagement.publisher import LogPublisher, Publisher
-from agentgraph.engagement.score import audience_bucket, band
 from agentgraph.models.budget import SpendBudget
 from agentgraph.state import EngagementInput, EngagementState
 
@@ -129,7 +134,7 @@ def build_engagement_graph(
                 now=now,
                 seed=state.cycles,
             )
-        history = await ledger.history(store, ctx.event_id)
+        history = await interventions.history(store, ctx.event_id)
         blocked: dict[str, str] = {}
         allowed: list[policy.InterventionType] = []
         for kind in policy.candidates(anomaly_type):
@@ -195,7 +200,7 @@ def build_engagement_graph(
     async def _publish_decision(
         runtime: Rt, state: EngagementState, decision: dict[str, Any], goto: str
     ) -> Command[Any]:
-        m.record_decision(
+        telemetry.record_decision(
             decision["action"], decision["confidence"], clock.time() - state.started_at
         )
         await out.organizer(runtime.context.event_id, {"type": "decision", **decision})
@@ -236,11 +241,11 @@ def build_engagement_graph(
         ctx, store = runtime.context, _store(runtime)
         decision = state.decision or {}
         kind: policy.InterventionType = decision["intervention_type"]
-        existing = await ledger.recorded(store, ctx.event_id, decision["id"])
+        existing = await interventions.recorded(store, ctx.event_id, decision["id"])
         if existing is None:
             now = clock.time()
             event = await load_event_settings(store, ctx.event_id, settings)
-            history = await ledger.history(store, ctx.event_id)
+            history = await interventions.history(store, ctx.event_id)
             reason = policy.limit_reason(
                 history, kind, now, event.cooldowns, event.max_interventions_per_hour
             )
@@ -268,15 +273,15 @@ def build_engagement_graph(
             }
             # The record first: a run cut after this point resumes past the limit
             # checks instead of meeting its own history entry as a cooldown.
-            await ledger.record(store, ctx.event_id, intervention)
-            m.INTERVENTIONS.labels(kind, source).inc()
+            await interventions.record(store, ctx.event_id, intervention)
+            telemetry.INTERVENTIONS.labels(kind, source).inc()
         else:
             intervention = {k: v for k, v in existing.items() if k not in ("delivered", "learned")}
         at = float(intervention["executed_at"])
-        await ledger.append_history(
+        await interventions.append_history(
             store, ctx.event_id, {"id": intervention["id"], "type": kind, "at": at}, clock.time()
         )
-        delivered = await ledger.deliver_once(store, out, ctx.event_id, intervention)
+        delivered = await interventions.deliver_once(store, out, ctx.event_id, intervention)
         record = {k: v for k, v in delivered.items() if k not in ("delivered", "learned")}
         return Command(
             goto="measure_outcome", update={"intervention": record, "status": "executed"}
@@ -316,7 +321,7 @@ def build_engagement_graph(
         async with lock_event(event_id):
             # Checked and set under the event lock: another worker or a resumed run
             # that reaches learn again for the same intervention adds nothing.
-            first = await ledger.mark_learned(store, event_id, str(outcome["id"]))
+            first = await interventions.mark_learned(store, event_id, str(outcome["id"]))
             if first:
                 posterior = await bandit.update(
                     event_id, state.context_key, kind, bool(outcome["success"])
@@ -324,7 +329,7 @@ def build_engagement_graph(
             else:
                 posterior = (await bandit.posteriors(event_id, state.context_key, [kind]))[kind]
         if first:
-            m.record_outcome(kind, bool(outcome["success"]))
+            telemetry.record_outcome(kind, bool(outcome["success"]))
         outcome["posterior"] = {"alpha": posterior.alpha, "beta": posterior.beta}
         outcome["context"] = state.context_key
         await out.organizer(runtime.context.event_id, {"type": "outcome", **outcome})

@@ -10,11 +10,11 @@ Callers may rely on these names staying importable from `agentgraph.engagement`:
 modules, so importing this package stays cheap.
 """
 
-from agentgraph.engagement.anomaly import Anomaly, AnomalyDetector, DetectorConfig
-from agentgraph.engagement.event_settings import EventSettings, EventSettingsUpdate
-from agentgraph.engagement.score import engagement_score
-from agentgraph.engagement.signals import Signal, parse_frame
-from agentgraph.engagement.windows import SessionSnapshot, SessionWindows
+from agentgraph.engagement.conductor.event_settings import EventSettings, EventSettingsUpdate
+from agentgraph.engagement.detection.anomaly import Anomaly, AnomalyDetector, DetectorConfig
+from agentgraph.engagement.detection.score import engagement_score
+from agentgraph.engagement.signals.parsing import Signal, parse_frame
+from agentgraph.engagement.signals.windows import SessionSnapshot, SessionWindows
 
 __all__ = [
     "Anomaly",

@@ -27,9 +27,9 @@ from langgraph.store.base import BaseStore
 from langgraph.types import Command
 
 from agentgraph.clock import Clock
-from agentgraph.engagement.collector import SessionKey, SignalCollector
-from agentgraph.engagement.context import EngagementContext, thread_id
-from agentgraph.engagement.hub import OrganizerHub
+from agentgraph.engagement.conductor.context import EngagementContext, thread_id
+from agentgraph.engagement.delivery.organizer_hub import OrganizerHub
+from agentgraph.engagement.detection.collector import SessionKey, SignalCollector
 from agentgraph.engagement.ownership import CycleOwnership
 from agentgraph.engagement.pending import Pending, delete_pending, save_pending
 

@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-from agentgraph.engagement.event_settings import EventSettings, EventSettingsUpdate
+from agentgraph.engagement.conductor.event_settings import EventSettings, EventSettingsUpdate
 from server.events.deps import EngagementDep, EventId, TokenDep
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from agentgraph.engagement.event_settings import valid_id
+from agentgraph.engagement.conductor.event_settings import valid_id
 from agentgraph.engagement.service import EngagementService
 from server.events.deps import refuse_unauthorized
 

@@ -12,9 +12,9 @@ from langgraph.types import Command
 from agentgraph.agents.engagement import build_engagement_graph
 from agentgraph.clock import ManualClock
 from agentgraph.config import Settings
-from agentgraph.engagement.context import EngagementContext, thread_id
-from agentgraph.engagement.event_settings import EventSettingsUpdate, save_event_settings
-from agentgraph.engagement.publisher import RecordingPublisher
+from agentgraph.engagement.conductor.context import EngagementContext, thread_id
+from agentgraph.engagement.conductor.event_settings import EventSettingsUpdate, save_event_settings
+from agentgraph.engagement.delivery.publisher import RecordingPublisher
 from agentgraph.persistence import open_persistence
 
 DROP = {

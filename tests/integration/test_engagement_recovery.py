@@ -14,12 +14,12 @@ from langgraph.types import Command
 from agentgraph.agents.engagement import build_engagement_graph
 from agentgraph.clock import ManualClock
 from agentgraph.config import Settings
-from agentgraph.engagement.bandit import namespace
-from agentgraph.engagement.context import EngagementContext, thread_id
-from agentgraph.engagement.event_settings import EventSettingsUpdate, save_event_settings
-from agentgraph.engagement.policy import prior
-from agentgraph.engagement.publisher import RecordingPublisher
-from agentgraph.engagement.simulation import HIGH, LOW, Rates
+from agentgraph.engagement.conductor.bandit import namespace
+from agentgraph.engagement.conductor.context import EngagementContext, thread_id
+from agentgraph.engagement.conductor.event_settings import EventSettingsUpdate, save_event_settings
+from agentgraph.engagement.conductor.policy import prior
+from agentgraph.engagement.delivery.publisher import RecordingPublisher
+from agentgraph.engagement.detection.simulation import HIGH, LOW, Rates
 from agentgraph.persistence import open_persistence
 from tests.integration.test_engagement_graph import DROP
 from tests.integration.test_engagement_service import (

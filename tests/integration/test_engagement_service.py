@@ -15,14 +15,14 @@ from langgraph.store.base import BaseStore
 from agentgraph.agents.engagement import build_engagement_graph
 from agentgraph.clock import ManualClock
 from agentgraph.config import Settings
-from agentgraph.engagement.bandit import namespace
-from agentgraph.engagement.context import EngagementContext, thread_id
-from agentgraph.engagement.event_settings import EventSettingsUpdate, save_event_settings
+from agentgraph.engagement.conductor.bandit import namespace
+from agentgraph.engagement.conductor.context import EngagementContext, thread_id
+from agentgraph.engagement.conductor.event_settings import EventSettingsUpdate, save_event_settings
+from agentgraph.engagement.conductor.policy import RULES
+from agentgraph.engagement.delivery.publisher import RecordingPublisher
+from agentgraph.engagement.detection.simulation import HIGH, LOW, AudienceSimulator, Rates
 from agentgraph.engagement.pending import Pending, save_pending
-from agentgraph.engagement.policy import RULES
-from agentgraph.engagement.publisher import RecordingPublisher
 from agentgraph.engagement.service import EngagementService, open_engagement
-from agentgraph.engagement.simulation import HIGH, LOW, AudienceSimulator, Rates
 from agentgraph.observability.metrics import REGISTRY
 from agentgraph.persistence import open_persistence
 from agentgraph.testing import ScriptedChatModel

@@ -15,10 +15,10 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from agentgraph.engagement.anomaly import Anomaly, AnomalyDetector, DetectorConfig
-from agentgraph.engagement.score import engagement_score
-from agentgraph.engagement.signals import Signal, SignalType
-from agentgraph.engagement.windows import SessionWindows
+from agentgraph.engagement.detection.anomaly import Anomaly, AnomalyDetector, DetectorConfig
+from agentgraph.engagement.detection.score import engagement_score
+from agentgraph.engagement.signals.parsing import Signal, SignalType
+from agentgraph.engagement.signals.windows import SessionWindows
 
 
 @dataclass(frozen=True)

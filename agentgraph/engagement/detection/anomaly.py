@@ -34,7 +34,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from agentgraph.engagement.windows import SessionSnapshot
+from agentgraph.engagement.signals.windows import SessionSnapshot
 
 AnomalyType = Literal["sudden_drop", "gradual_decline", "sustained_low", "mass_exit", "spike"]
 Severity = Literal["low", "medium", "high"]

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from agentgraph.engagement.windows import SessionSnapshot
+from agentgraph.engagement.signals.windows import SessionSnapshot
 
 Band = Literal["high", "medium", "low"]
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from langgraph.store.base import BaseStore
 
-from agentgraph.engagement.anomaly import AnomalyType
-from agentgraph.engagement.policy import InterventionType, prior
+from agentgraph.engagement.conductor.policy import InterventionType, prior
+from agentgraph.engagement.detection.anomaly import AnomalyType
 
 
 def context_key(anomaly_type: str, band: str, audience: str) -> str:

@@ -27,7 +27,7 @@ from typing import Any
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
-from agentgraph.engagement import metrics as m
+from agentgraph.engagement import telemetry
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class RedisBridge:
                     self.on_message(parts[1], payload)
                 except Exception:
                     logger.exception("Redis signal message could not be handled")
-                    m.MALFORMED.labels("redis").inc()
+                    telemetry.MALFORMED.labels("redis").inc()
         finally:
             self.connected = False
             with contextlib.suppress(RedisError, OSError):

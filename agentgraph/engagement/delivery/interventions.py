@@ -25,7 +25,7 @@ from typing import Any
 
 from langgraph.store.base import BaseStore
 
-from agentgraph.engagement.publisher import Message, Publisher
+from agentgraph.engagement.delivery.publisher import Message, Publisher
 
 HISTORY_KEEP_SECONDS = 86_400.0
 EXECUTED_KEEP_SECONDS = 7 * 86_400.0

@@ -16,7 +16,7 @@ from langgraph.store.base import BaseStore
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agentgraph.config import Settings
-from agentgraph.engagement.policy import INTERVENTION_TYPES, AgentMode
+from agentgraph.engagement.conductor.policy import INTERVENTION_TYPES, AgentMode
 
 SETTINGS_NAMESPACE = ("engagement", "settings")
 EVENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, get_args
 
-from agentgraph.engagement.anomaly import AnomalyType
+from agentgraph.engagement.detection.anomaly import AnomalyType
 
 InterventionType = Literal["poll", "chat_prompt", "qna_prompt", "quiz", "organizer_notification"]
 INTERVENTION_TYPES: tuple[InterventionType, ...] = get_args(InterventionType)

@@ -17,7 +17,7 @@ from collections import deque
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from agentgraph.engagement.signals import Signal
+from agentgraph.engagement.signals.parsing import Signal
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from agentgraph.engagement.policy import InterventionType
+from agentgraph.engagement.conductor.policy import InterventionType
 from agentgraph.models.budget import SpendBudget
 from agentgraph.models.pricing import estimate_cost_usd, price_for
 from agentgraph.prompts import load_table, load_text

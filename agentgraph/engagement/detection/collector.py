@@ -20,11 +20,11 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from agentgraph.clock import Clock
-from agentgraph.engagement import metrics as m
-from agentgraph.engagement.anomaly import Anomaly, AnomalyDetector, DetectorConfig
-from agentgraph.engagement.score import engagement_score
-from agentgraph.engagement.signals import Signal
-from agentgraph.engagement.windows import SessionSnapshot, SessionWindows
+from agentgraph.engagement import telemetry
+from agentgraph.engagement.detection.anomaly import Anomaly, AnomalyDetector, DetectorConfig
+from agentgraph.engagement.detection.score import engagement_score
+from agentgraph.engagement.signals.parsing import Signal
+from agentgraph.engagement.signals.windows import SessionSnapshot, SessionWindows
 
 SessionKey = tuple[str, str]
 
@@ -87,7 +87,7 @@ class SignalCollector:
         at = self.clock.time()
         for signal in signals:
             session.windows.add(signal, at)
-        m.SIGNALS.labels(source).inc(len(signals))
+        telemetry.SIGNALS.labels(source).inc(len(signals))
 
     def tick(self) -> list[SessionTick]:
         """Score and check every active session now."""
@@ -106,7 +106,7 @@ class SignalCollector:
             session.score, session.snapshot = score, snapshot
             session.recent.append(score)
             for anomaly in anomalies:
-                m.ANOMALIES.labels(anomaly.type, anomaly.severity).inc()
+                telemetry.ANOMALIES.labels(anomaly.type, anomaly.severity).inc()
             results.append(SessionTick(key[0], key[1], score, snapshot, anomalies))
         return results
 
