@@ -26,8 +26,8 @@ from langgraph.pregel import Pregel
 from langgraph.store.base import BaseStore
 from langgraph.types import Command
 
-from agentgraph.clock import Clock
 from agentgraph.engagement.conductor.context import EngagementContext, thread_id
+from agentgraph.engagement.conductor.deps import ConductorDeps
 from agentgraph.engagement.delivery.organizer_hub import OrganizerHub
 from agentgraph.engagement.detection.collector import SessionKey, SignalCollector
 from agentgraph.engagement.ownership import CycleOwnership
@@ -45,8 +45,8 @@ class CycleRunner:
         self,
         *,
         graph: Pregel[Any, Any, Any, Any],
+        deps: ConductorDeps,
         store: BaseStore,
-        clock: Clock,
         hub: OrganizerHub,
         collector: SignalCollector,
         ownership: CycleOwnership,
@@ -54,8 +54,10 @@ class CycleRunner:
         track: Callable[[asyncio.Task[Any]], None],
     ) -> None:
         self.graph = graph
+        self.deps = deps
         self.store = store
-        self.clock = clock
+        # Business time (dues, deadlines) is the conductor's clock.
+        self.clock = deps.clock
         self.hub = hub
         self.collector = collector
         self.ownership = ownership
@@ -89,7 +91,7 @@ class CycleRunner:
     async def _run(self, key: SessionKey, payload: Any) -> None:
         event_id, session_id = key
         config: Any = {"configurable": {"thread_id": thread_id(event_id, session_id)}}
-        context = EngagementContext(event_id=event_id, session_id=session_id)
+        context = EngagementContext(event_id=event_id, session_id=session_id, deps=self.deps)
         previous = self.pending.get(key)
         attempts = previous.attempts + 1 if previous and previous.kind == "running" else 1
         resume = previous.resume if previous else None

@@ -43,17 +43,18 @@ from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.store.base import BaseStore
 
-from agentgraph.agents.engagement import build_engagement_graph
 from agentgraph.clock import SYSTEM_CLOCK, Clock
 from agentgraph.config import Settings
 from agentgraph.engagement import telemetry
 from agentgraph.engagement.conductor.content import ContentWriter
+from agentgraph.engagement.conductor.deps import ConductorDeps
 from agentgraph.engagement.conductor.event_settings import (
     EventSettings,
     EventSettingsUpdate,
     load_event_settings,
     save_event_settings,
 )
+from agentgraph.engagement.conductor.graph import build_engagement_graph
 from agentgraph.engagement.conductor.notifications import (
     facts_of,
     mass_exit_notice_id,
@@ -127,15 +128,20 @@ class EngagementService:
         )
         self.publisher = _Publisher(self)
         self.notices = ContentWriter(None, self.budget)
-        self.graph = build_engagement_graph(
-            settings=settings,
+        # Every run of this process gets these (the graph's nodes read them from the
+        # run's context): the organizer hub and Redis, the shared budget, Redis locks.
+        self.deps = ConductorDeps.build(
+            settings,
             publisher=self.publisher,
             model=model,
             clock=self.clock,
             rng=rng,
             budget=self.budget,
             event_lock=self.ownership.event_lock,
-        ).compile(checkpointer=checkpointer, store=store, name="engagement")
+        )
+        self.graph = build_engagement_graph().compile(
+            checkpointer=checkpointer, store=store, name="engagement"
+        )
         self.collector = SignalCollector(
             clock=self.clock,
             window_seconds=settings.engagement_window_seconds,
@@ -153,8 +159,8 @@ class EngagementService:
         self._loops: list[asyncio.Task[None]] = []
         self.cycles = CycleRunner(
             graph=self.graph,
+            deps=self.deps,
             store=store,
-            clock=self.clock,
             hub=self.hub,
             collector=self.collector,
             ownership=self.ownership,
