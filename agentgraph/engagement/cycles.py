@@ -67,6 +67,7 @@ class CycleRunner:
         self.locks: dict[str, asyncio.Lock] = {}
 
     def start(self, key: SessionKey, payload: dict[str, Any]) -> None:
+        """Run a new cycle for the session in the background (the caller holds its lease)."""
         self.pending[key] = Pending(key[0], key[1], "running")
         self.track(asyncio.create_task(self._run(key, payload)))
 
@@ -146,11 +147,13 @@ class CycleRunner:
         await save_pending(self.store, pending)
 
     async def clear(self, key: SessionKey) -> None:
+        """Forget the session's cycle: pending record, store entry and lease."""
         self.pending.pop(key, None)
         await delete_pending(self.store, key)
         await self.ownership.release(key)
 
     def resume_due(self) -> None:
+        """Resume whatever is due now: approvals as timeouts, outcomes, retries."""
         now = self.clock.time()
         for key, pending in list(self.pending.items()):
             if pending.due is None or now < pending.due:
@@ -214,6 +217,7 @@ class CycleRunner:
         ]
 
     def prune_locks(self, active_events: set[str]) -> None:
+        """Forget the run locks of events no longer active (and not held right now)."""
         for event_id in list(self.locks):
             if event_id not in active_events and not self.locks[event_id].locked():
                 del self.locks[event_id]

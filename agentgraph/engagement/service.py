@@ -62,6 +62,7 @@ from agentgraph.engagement.conductor.notifications import (
 )
 from agentgraph.engagement.cycles import CycleRunner
 from agentgraph.engagement.delivery.organizer_hub import OrganizerHub
+from agentgraph.engagement.delivery.publisher import FeedPublisher
 from agentgraph.engagement.detection.anomaly import DetectorConfig
 from agentgraph.engagement.detection.collector import SessionKey, SessionTick, SignalCollector
 from agentgraph.engagement.ownership import CycleOwnership
@@ -78,18 +79,6 @@ _PRIORITY = {"mass_exit": 0, "sudden_drop": 1, "sustained_low": 2, "gradual_decl
 def _window_ticks(settings: Settings) -> int:
     """Ticks in one window: the warm-up must outlast the windows filling up."""
     return math.ceil(settings.engagement_window_seconds / settings.engagement_tick_seconds)
-
-
-class _Publisher:
-    def __init__(self, service: EngagementService) -> None:
-        self.service = service
-
-    async def organizer(self, event_id: str, message: dict[str, Any]) -> None:
-        self.service.hub.publish(event_id, message)
-
-    async def intervention(self, event_id: str, message: dict[str, Any]) -> None:
-        if self.service.redis is not None:
-            await self.service.redis.publish_intervention(event_id, message)
 
 
 class EngagementService:
@@ -126,7 +115,7 @@ class EngagementService:
             None if self.redis is None else self.redis.client,
             lease_seconds=max(30.0, 6 * settings.engagement_tick_seconds),
         )
-        self.publisher = _Publisher(self)
+        self.publisher = FeedPublisher(self.hub, self.redis)
         self.notices = ContentWriter(None, self.budget)
         # Every run of this process gets these (the graph's nodes read them from the
         # run's context): the organizer hub and Redis, the shared budget, Redis locks.
@@ -173,6 +162,7 @@ class EngagementService:
         self.pending_requests = self.cycles.pending_requests
 
     async def start(self) -> None:
+        """Restore pending cycles from the store, start the tick and Redis loops."""
         for pending in await load_pending(self.store):
             key = (pending.event_id, pending.session_id)
             self.pending[key] = pending
@@ -187,6 +177,7 @@ class EngagementService:
             telemetry.LLM_LIMIT.labels(period).set(limit)
 
     async def stop(self) -> None:
+        """Stop the loops, let runs in flight finish briefly, release leases."""
         if self.redis is not None:
             self.redis.stop()
         for task in self._loops:
@@ -221,6 +212,7 @@ class EngagementService:
     def ingest_frame(
         self, event_id: str, session_id: str, raw: str | bytes, source: str = "websocket"
     ) -> list[str]:
+        """Parse and record one signal frame; the problems found (never raises)."""
         signals, problems = parse_frame(raw)
         if problems:
             telemetry.MALFORMED.labels(source).inc()
@@ -250,6 +242,7 @@ class EngagementService:
             await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))
 
     async def tick(self) -> list[SessionTick]:
+        """Score every active session, report, start cycles, resume what is due."""
         started = time.perf_counter()
         results = self.collector.tick()
         telemetry.TICK_SECONDS.observe(time.perf_counter() - started)
@@ -346,11 +339,13 @@ class EngagementService:
         task.add_done_callback(self._tasks.discard)
 
     async def event_settings(self, event_id: str) -> EventSettings:
+        """The event's settings (defaults when never configured)."""
         return await load_event_settings(self.store, event_id, self.settings)
 
     async def update_event_settings(
         self, event_id: str, update: EventSettingsUpdate
     ) -> EventSettings:
+        """Apply a partial settings update; returns the result."""
         saved = await save_event_settings(self.store, event_id, update, self.settings)
         if event_id in self._modes:
             self._modes[event_id] = saved.mode

@@ -41,6 +41,7 @@ def _executed_ns(event_id: str) -> tuple[str, ...]:
 
 
 async def history(store: BaseStore, event_id: str) -> list[dict[str, Any]]:
+    """The event's recent attendee-facing interventions (`type`, `at`, `id`), oldest first."""
     item = await store.aget(_history_ns(event_id), "log")
     return list(item.value.get("items", [])) if item else []
 
@@ -48,6 +49,7 @@ async def history(store: BaseStore, event_id: str) -> list[dict[str, Any]]:
 async def append_history(
     store: BaseStore, event_id: str, entry: dict[str, Any], now: float
 ) -> None:
+    """Add an entry once (by id), dropping entries older than `HISTORY_KEEP_SECONDS`."""
     items = [h for h in await history(store, event_id) if now - h["at"] < HISTORY_KEEP_SECONDS]
     if not any(h.get("id") == entry.get("id") for h in items):
         items.append(entry)
@@ -55,6 +57,7 @@ async def append_history(
 
 
 async def recorded(store: BaseStore, event_id: str, intervention_id: str) -> dict[str, Any] | None:
+    """The intervention's record (with `delivered`, `learned` flags), None if never recorded."""
     item = await store.aget(_executed_ns(event_id), intervention_id)
     return dict(item.value) if item else None
 

@@ -72,6 +72,7 @@ class SignalCollector:
         self._sessions: dict[SessionKey, _Session] = {}
 
     def ingest(self, event_id: str, session_id: str, signals: list[Signal], source: str) -> None:
+        """Record signals for a session at the clock's time (a new session starts a warm-up)."""
         if not signals:
             return
         key = (event_id, session_id)
@@ -111,6 +112,7 @@ class SignalCollector:
         return results
 
     def current_score(self, event_id: str, session_id: str) -> float | None:
+        """The session's last score, None for an unknown session."""
         session = self._sessions.get((event_id, session_id))
         return None if session is None else session.score
 
@@ -122,4 +124,5 @@ class SignalCollector:
         return float(statistics.median(session.recent))
 
     def sessions(self) -> list[SessionKey]:
+        """The sessions tracked now (those idle past `idle_seconds` go at the next tick)."""
         return list(self._sessions)
