@@ -1,7 +1,9 @@
 """Running conductor cycles: one graph run per session at a time, its pauses, recovery.
 
 `CycleRunner` owns the `pending` map (one `Pending` per session with an open cycle,
-mirrored in the store) and the graph runs in flight. Callers may rely on:
+mirrored in the store) and the graph runs in flight; every run it starts or resumes
+gets the service's `ConductorDeps` in its `EngagementContext`, on the thread
+`event:{event_id}:{session_id}`. Callers may rely on:
 
 - `start(key, payload)` runs a new cycle (the caller holds the session's lease);
 - `resume_due()` resumes due approvals (as timeouts), outcome measurements (with the

@@ -5,7 +5,10 @@ and finds what it works with in `runtime.context.deps` (`ConductorDeps`) and the
 store in `runtime.store`; nothing is captured in closures, so a node can be imported,
 read and tested on its own. The order and the promises of the cycle (the two
 interrupts, ledger before delivery, learning once) are in `graph.py`'s docstring;
-the comments here say why a step is done where it is.
+the comments here say why a step is done where it is. A node that ends the cycle
+returns `goto="__end__"` spelled out: `langgraph.graph.END` is typed `str`, which
+mypy does not accept where the `Command[Literal[...]]` return types (each node's
+destinations, checked statically) expect a literal.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from agentgraph.engagement.delivery import interventions
 from agentgraph.engagement.detection.anomaly import ANOMALY_TYPES
 from agentgraph.engagement.detection.score import audience_bucket, band
 
-INPUT_HELP = (
+_INPUT_EXAMPLE = (
     'send {"anomaly": {"anomaly_type": "sudden_drop", "severity": "high", "score": 20, '
     '"baseline": 70}, "snapshot": {"present": 50, "chat_per_min": 2}, "score": 20}'
 )
@@ -58,7 +61,7 @@ def check_input(state: EngagementState) -> None:
     if not kind:
         raise ValueError(
             "the engagement graph needs an anomaly: `anomaly.anomaly_type` is missing "
-            f"(one of {', '.join(ANOMALY_TYPES)}); {INPUT_HELP}"
+            f"(one of {', '.join(ANOMALY_TYPES)}); {_INPUT_EXAMPLE}"
         )
     if kind not in ANOMALY_TYPES:
         raise ValueError(
@@ -68,7 +71,7 @@ def check_input(state: EngagementState) -> None:
     if not state.snapshot:
         raise ValueError(
             "the engagement graph needs the session's aggregates: `snapshot` is empty "
-            f"(at least `present`, the audience size); {INPUT_HELP}"
+            f"(at least `present`, the audience size); {_INPUT_EXAMPLE}"
         )
 
 

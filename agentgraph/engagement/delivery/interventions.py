@@ -14,7 +14,8 @@
   the intervention was already decided and passed its limit checks).
 - `mark_learned(store, event_id, intervention_id)`: sets the record's `learned` flag
   and answers whether this call set it (False when already learned), so an outcome
-  is learned once. Callers serialise it per event (see `ownership.event_lock`).
+  is learned once. Callers serialise it per event (the conductor's
+  `ConductorDeps.event_lock`, `CycleOwnership.event_lock` in the server).
 - Records older than `EXECUTED_KEEP_SECONDS` are deleted whenever a new one is
   written, so the namespace does not grow for the life of an event.
 """
