@@ -1,10 +1,10 @@
-"""Typed graph state for the assistant and the engagement conductor.
+"""Typed graph state for the assistant.
 
 `AssistantInput` is what a caller sends: new messages. `AssistantState` adds what
 the graph keeps between turns: which agent owns the conversation, the running
 summary of trimmed history, whether a human has taken over, and per-turn counters
-that the entry node resets at the start of every turn. `EngagementInput` is one
-session anomaly; `EngagementState` is one conductor cycle on the session's thread.
+that the entry node resets at the start of every turn. The engagement conductor's
+state lives with its graph, in `agentgraph.engagement.conductor.state`.
 """
 
 from __future__ import annotations
@@ -53,28 +53,3 @@ class AssistantState(AssistantInput):
     handoffs_this_turn: int = 0
     turn_usage: Annotated[dict[str, Any], merge_usage] = field(default_factory=dict)
     turns: Annotated[int, operator.add] = 0
-
-
-@dataclass(kw_only=True)
-class EngagementInput:
-    """One anomaly of one live-event session, as the collector reports it (aggregates
-    only: no attendee identity, no chat text)."""
-
-    anomaly: dict[str, Any] = field(default_factory=dict)
-    snapshot: dict[str, Any] = field(default_factory=dict)
-    score: float = 0.0
-
-
-@dataclass(kw_only=True)
-class EngagementState(EngagementInput):
-    """One conductor cycle per anomaly: decision, approval, intervention, outcome."""
-
-    context_key: str = ""
-    mode: str = "SEMI_AUTO"
-    decision: dict[str, Any] | None = None
-    approval: str | None = None
-    intervention: dict[str, Any] | None = None
-    outcome: dict[str, Any] | None = None
-    status: str = "idle"
-    started_at: float = 0.0
-    cycles: Annotated[int, operator.add] = 0

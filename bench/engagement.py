@@ -5,7 +5,7 @@
    are JSON-encoded up front; the timed part is exactly what the signal WebSocket
    does per frame (`parse_frame` + `SignalCollector.ingest`). Every 5 s of
    simulated time the collector ticks over all sessions (score + detector), timed.
-2. Detection: generated traces (agentgraph.engagement.simulation) on `--traces`
+2. Detection: generated traces (agentgraph.engagement.detection.simulation) on `--traces`
    seeds per scenario: false alarms per session-hour on steady traces and the delay
    from the change to the first matching anomaly on drop, decline, spike and mass
    exit traces.
@@ -30,26 +30,28 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agentgraph.clock import ManualClock
 from agentgraph.config import Settings
-from agentgraph.engagement.anomaly import DetectorConfig
-from agentgraph.engagement.collector import SignalCollector
-from agentgraph.engagement.signals import parse_frame
-from agentgraph.engagement.simulation import (
+from agentgraph.engagement.detection.anomaly import DetectorConfig
+from agentgraph.engagement.detection.collector import SignalCollector
+from agentgraph.engagement.detection.simulation import (
     CHANGE_AT,
     HIGH,
     SCENARIOS,
     AudienceSimulator,
     run_trace,
 )
+from agentgraph.engagement.signals.parsing import parse_frame
 
 TICK = 5.0
 
 
 def pct(values: list[float], q: float) -> float:
+    """The `q` quantile of `values` (nearest rank)."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def load(sessions: int, attendees: int, minutes: float) -> None:
+    """Time ingest and ticks for `sessions` sessions over `minutes` of simulated time."""
     clock = ManualClock(0.0)
     collector = SignalCollector(
         clock=clock, window_seconds=60, idle_seconds=600, detector_config=DetectorConfig()
@@ -101,6 +103,7 @@ def load(sessions: int, attendees: int, minutes: float) -> None:
 
 
 def detection(traces: int) -> None:
+    """False alarms and detection delays on generated traces, `traces` seeds per scenario."""
     print(
         f"## Detection on generated traces ({traces} seeds per scenario, 50 attendees, "
         "5 s ticks, 60 s windows)\n"
@@ -140,6 +143,7 @@ def detection(traces: int) -> None:
 
 
 async def websocket_ingest(clients: int, frames_per_client: int) -> None:
+    """Signal frames per second through the real app's WebSocket under uvicorn."""
     from websockets.asyncio.client import connect
 
     from server.app import create_app
@@ -175,6 +179,7 @@ async def websocket_ingest(clients: int, frames_per_client: int) -> None:
 
 
 def main() -> None:
+    """Parse the arguments and print each table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=1000)
     parser.add_argument("--attendees", type=int, default=50)

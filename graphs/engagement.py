@@ -1,18 +1,17 @@
 """LangGraph Studio / `langgraph dev` entry point for the engagement conductor graph.
 
-Built once at import (prompts and templates are read here, never inside a run) and
-compiled without a checkpointer: the dev server brings its own checkpointer and
-store. Runs take an `EngagementInput` (one anomaly with aggregates) and the
-`EngagementContext` (event and session ids); organizer messages go to the log.
+Compiled without a checkpointer: the dev server brings its own checkpointer and
+store. Runs take an `EngagementInput` (one anomaly with aggregates; an empty one is
+refused) and the `EngagementContext` as a plain dict (event and session ids). Such a
+context carries no dependencies, so runs get the process's standalone ones
+(`agentgraph.engagement.conductor.deps.standalone_deps`: organizer messages to the
+log, system clock, in-memory LLM budget, the configured content model if any). They
+are built here at import, so prompts and templates are read once, never inside a run.
 """
 
-from agentgraph.agents.engagement import build_engagement_graph
-from agentgraph.config import get_settings
-from agentgraph.models import build_chat_model
+from agentgraph.engagement.conductor.deps import standalone_deps
+from agentgraph.engagement.conductor.graph import build_engagement_graph
 
-settings = get_settings()
+standalone_deps()
 
-graph = build_engagement_graph(
-    settings=settings,
-    model=build_chat_model(settings) if settings.llm_configured else None,
-).compile(name="engagement")
+graph = build_engagement_graph().compile(name="engagement")

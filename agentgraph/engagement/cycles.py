@@ -1,7 +1,9 @@
 """Running conductor cycles: one graph run per session at a time, its pauses, recovery.
 
 `CycleRunner` owns the `pending` map (one `Pending` per session with an open cycle,
-mirrored in the store) and the graph runs in flight. Callers may rely on:
+mirrored in the store) and the graph runs in flight; every run it starts or resumes
+gets the service's `ConductorDeps` in its `EngagementContext`, on the thread
+`event:{event_id}:{session_id}`. Callers may rely on:
 
 - `start(key, payload)` runs a new cycle (the caller holds the session's lease);
 - `resume_due()` resumes due approvals (as timeouts), outcome measurements (with the
@@ -26,10 +28,10 @@ from langgraph.pregel import Pregel
 from langgraph.store.base import BaseStore
 from langgraph.types import Command
 
-from agentgraph.clock import Clock
-from agentgraph.engagement.collector import SessionKey, SignalCollector
-from agentgraph.engagement.context import EngagementContext, thread_id
-from agentgraph.engagement.hub import OrganizerHub
+from agentgraph.engagement.conductor.context import EngagementContext, thread_id
+from agentgraph.engagement.conductor.deps import ConductorDeps
+from agentgraph.engagement.delivery.organizer_hub import OrganizerHub
+from agentgraph.engagement.detection.collector import SessionKey, SignalCollector
 from agentgraph.engagement.ownership import CycleOwnership
 from agentgraph.engagement.pending import Pending, delete_pending, save_pending
 
@@ -45,8 +47,8 @@ class CycleRunner:
         self,
         *,
         graph: Pregel[Any, Any, Any, Any],
+        deps: ConductorDeps,
         store: BaseStore,
-        clock: Clock,
         hub: OrganizerHub,
         collector: SignalCollector,
         ownership: CycleOwnership,
@@ -54,8 +56,10 @@ class CycleRunner:
         track: Callable[[asyncio.Task[Any]], None],
     ) -> None:
         self.graph = graph
+        self.deps = deps
         self.store = store
-        self.clock = clock
+        # Business time (dues, deadlines) is the conductor's clock.
+        self.clock = deps.clock
         self.hub = hub
         self.collector = collector
         self.ownership = ownership
@@ -65,6 +69,7 @@ class CycleRunner:
         self.locks: dict[str, asyncio.Lock] = {}
 
     def start(self, key: SessionKey, payload: dict[str, Any]) -> None:
+        """Run a new cycle for the session in the background (the caller holds its lease)."""
         self.pending[key] = Pending(key[0], key[1], "running")
         self.track(asyncio.create_task(self._run(key, payload)))
 
@@ -89,7 +94,7 @@ class CycleRunner:
     async def _run(self, key: SessionKey, payload: Any) -> None:
         event_id, session_id = key
         config: Any = {"configurable": {"thread_id": thread_id(event_id, session_id)}}
-        context = EngagementContext(event_id=event_id, session_id=session_id)
+        context = EngagementContext(event_id=event_id, session_id=session_id, deps=self.deps)
         previous = self.pending.get(key)
         attempts = previous.attempts + 1 if previous and previous.kind == "running" else 1
         resume = previous.resume if previous else None
@@ -144,11 +149,13 @@ class CycleRunner:
         await save_pending(self.store, pending)
 
     async def clear(self, key: SessionKey) -> None:
+        """Forget the session's cycle: pending record, store entry and lease."""
         self.pending.pop(key, None)
         await delete_pending(self.store, key)
         await self.ownership.release(key)
 
     def resume_due(self) -> None:
+        """Resume whatever is due now: approvals as timeouts, outcomes, retries."""
         now = self.clock.time()
         for key, pending in list(self.pending.items()):
             if pending.due is None or now < pending.due:
@@ -212,6 +219,7 @@ class CycleRunner:
         ]
 
     def prune_locks(self, active_events: set[str]) -> None:
+        """Forget the run locks of events no longer active (and not held right now)."""
         for event_id in list(self.locks):
             if event_id not in active_events and not self.locks[event_id].locked():
                 del self.locks[event_id]

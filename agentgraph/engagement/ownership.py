@@ -48,6 +48,7 @@ _EVENT_LOCK_SECONDS = 10.0
 
 
 def lease_key(key: SessionKey) -> str:
+    """The Redis key of a session's lease."""
     return f"engagement:lease:{key[0]}:{key[1]}"
 
 
@@ -62,6 +63,7 @@ class CycleOwnership:
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def claim(self, key: SessionKey) -> bool:
+        """True when this process holds (or just took) the session's lease."""
         if key in self.held and self.client is None:
             return True
         if self.client is None:
@@ -85,6 +87,7 @@ class CycleOwnership:
         return False
 
     async def renew(self) -> None:
+        """Extend every lease held; a lease another worker took is dropped."""
         if self.client is None:
             return
         keys = list(self.held)
@@ -105,6 +108,7 @@ class CycleOwnership:
                 self.held.discard(key)
 
     async def release(self, key: SessionKey) -> None:
+        """Give the session's lease back (only while it is still ours)."""
         self.held.discard(key)
         if self.client is None:
             return
@@ -113,6 +117,7 @@ class CycleOwnership:
 
     @contextlib.asynccontextmanager
     async def event_lock(self, event_id: str) -> AsyncIterator[None]:
+        """Hold the event's lock: Redis with Redis, else an in-process lock."""
         local = self._locks.setdefault(event_id, asyncio.Lock())
         async with local:
             if self.client is None:
@@ -134,4 +139,5 @@ class CycleOwnership:
 
     @property
     def lock_count(self) -> int:
+        """The number of local event locks kept (tests watch it shrink)."""
         return len(self._locks)

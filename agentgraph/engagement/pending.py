@@ -40,14 +40,17 @@ def _key(event_id: str, session_id: str) -> str:
 
 
 async def save_pending(store: BaseStore, pending: Pending) -> None:
+    """Write (or replace) the session's pending record."""
     await store.aput(PENDING_NS, _key(pending.event_id, pending.session_id), asdict(pending))
 
 
 async def delete_pending(store: BaseStore, key: tuple[str, str]) -> None:
+    """Remove the session's pending record."""
     await store.adelete(PENDING_NS, _key(*key))
 
 
 async def load_pending(store: BaseStore) -> list[Pending]:
+    """Every pending record in the store (at start-up)."""
     fields = set(Pending.__dataclass_fields__)
     return [
         Pending(**{k: v for k, v in item.value.items() if k in fields})

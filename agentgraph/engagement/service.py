@@ -35,7 +35,7 @@ import contextlib
 import logging
 import math
 import random
-import time as wall
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -43,26 +43,32 @@ from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.store.base import BaseStore
 
-from agentgraph.agents.engagement import build_engagement_graph
 from agentgraph.clock import SYSTEM_CLOCK, Clock
 from agentgraph.config import Settings
-from agentgraph.engagement import metrics as m
-from agentgraph.engagement.anomaly import DetectorConfig
-from agentgraph.engagement.collector import SessionKey, SessionTick, SignalCollector
-from agentgraph.engagement.content import ContentWriter
-from agentgraph.engagement.cycles import CycleRunner
-from agentgraph.engagement.event_settings import (
+from agentgraph.engagement import telemetry
+from agentgraph.engagement.conductor.content import ContentWriter
+from agentgraph.engagement.conductor.deps import ConductorDeps
+from agentgraph.engagement.conductor.event_settings import (
     EventSettings,
     EventSettingsUpdate,
     load_event_settings,
     save_event_settings,
 )
-from agentgraph.engagement.hub import OrganizerHub
-from agentgraph.engagement.notify import facts_of, mass_exit_notice_id, notify_organizer
+from agentgraph.engagement.conductor.graph import build_engagement_graph
+from agentgraph.engagement.conductor.notifications import (
+    facts_of,
+    mass_exit_notice_id,
+    notify_organizer,
+)
+from agentgraph.engagement.cycles import CycleRunner
+from agentgraph.engagement.delivery.organizer_hub import OrganizerHub
+from agentgraph.engagement.delivery.publisher import FeedPublisher
+from agentgraph.engagement.detection.anomaly import DetectorConfig
+from agentgraph.engagement.detection.collector import SessionKey, SessionTick, SignalCollector
 from agentgraph.engagement.ownership import CycleOwnership
 from agentgraph.engagement.pending import Pending, load_pending
-from agentgraph.engagement.redis_bridge import RedisBridge
-from agentgraph.engagement.signals import parse_frame, parse_redis_payload
+from agentgraph.engagement.signals.parsing import parse_frame, parse_redis_payload
+from agentgraph.engagement.signals.redis_bridge import RedisBridge
 from agentgraph.models.budget import RedisSpend, SpendBudget, SpendLedger, StoreSpend
 
 logger = logging.getLogger(__name__)
@@ -73,18 +79,6 @@ _PRIORITY = {"mass_exit": 0, "sudden_drop": 1, "sustained_low": 2, "gradual_decl
 def _window_ticks(settings: Settings) -> int:
     """Ticks in one window: the warm-up must outlast the windows filling up."""
     return math.ceil(settings.engagement_window_seconds / settings.engagement_tick_seconds)
-
-
-class _Publisher:
-    def __init__(self, service: EngagementService) -> None:
-        self.service = service
-
-    async def organizer(self, event_id: str, message: dict[str, Any]) -> None:
-        self.service.hub.publish(event_id, message)
-
-    async def intervention(self, event_id: str, message: dict[str, Any]) -> None:
-        if self.service.redis is not None:
-            await self.service.redis.publish_intervention(event_id, message)
 
 
 class EngagementService:
@@ -121,17 +115,22 @@ class EngagementService:
             None if self.redis is None else self.redis.client,
             lease_seconds=max(30.0, 6 * settings.engagement_tick_seconds),
         )
-        self.publisher = _Publisher(self)
+        self.publisher = FeedPublisher(self.hub, self.redis)
         self.notices = ContentWriter(None, self.budget)
-        self.graph = build_engagement_graph(
-            settings=settings,
+        # Every run of this process gets these (the graph's nodes read them from the
+        # run's context): the organizer hub and Redis, the shared budget, Redis locks.
+        self.deps = ConductorDeps.build(
+            settings,
             publisher=self.publisher,
             model=model,
             clock=self.clock,
             rng=rng,
             budget=self.budget,
             event_lock=self.ownership.event_lock,
-        ).compile(checkpointer=checkpointer, store=store, name="engagement")
+        )
+        self.graph = build_engagement_graph().compile(
+            checkpointer=checkpointer, store=store, name="engagement"
+        )
         self.collector = SignalCollector(
             clock=self.clock,
             window_seconds=settings.engagement_window_seconds,
@@ -149,8 +148,8 @@ class EngagementService:
         self._loops: list[asyncio.Task[None]] = []
         self.cycles = CycleRunner(
             graph=self.graph,
+            deps=self.deps,
             store=store,
-            clock=self.clock,
             hub=self.hub,
             collector=self.collector,
             ownership=self.ownership,
@@ -163,6 +162,7 @@ class EngagementService:
         self.pending_requests = self.cycles.pending_requests
 
     async def start(self) -> None:
+        """Restore pending cycles from the store, start the tick and Redis loops."""
         for pending in await load_pending(self.store):
             key = (pending.event_id, pending.session_id)
             self.pending[key] = pending
@@ -174,9 +174,10 @@ class EngagementService:
         if self.redis is not None:
             self._loops.append(asyncio.create_task(self.redis.run(), name="engagement-redis"))
         for limit, period in ((self.budget.hourly_limit, "hour"), (self.budget.daily_limit, "day")):
-            m.LLM_LIMIT.labels(period).set(limit)
+            telemetry.LLM_LIMIT.labels(period).set(limit)
 
     async def stop(self) -> None:
+        """Stop the loops, let runs in flight finish briefly, release leases."""
         if self.redis is not None:
             self.redis.stop()
         for task in self._loops:
@@ -204,16 +205,17 @@ class EngagementService:
 
     async def drain(self, within: float = 10.0) -> None:
         """Wait up to `within` seconds for the graph runs in flight (tests use this)."""
-        deadline = wall.monotonic() + within
-        while self._tasks and wall.monotonic() < deadline:
-            await asyncio.wait(set(self._tasks), timeout=max(0.0, deadline - wall.monotonic()))
+        deadline = time.monotonic() + within
+        while self._tasks and time.monotonic() < deadline:
+            await asyncio.wait(set(self._tasks), timeout=max(0.0, deadline - time.monotonic()))
 
     def ingest_frame(
         self, event_id: str, session_id: str, raw: str | bytes, source: str = "websocket"
     ) -> list[str]:
+        """Parse and record one signal frame; the problems found (never raises)."""
         signals, problems = parse_frame(raw)
         if problems:
-            m.MALFORMED.labels(source).inc()
+            telemetry.MALFORMED.labels(source).inc()
         self.collector.ingest(event_id, session_id, signals, source)
         return problems
 
@@ -227,22 +229,23 @@ class EngagementService:
             logger.exception("Unreadable Redis signal payload for event %r", event_id[:64])
             malformed = 1
         if malformed:
-            m.MALFORMED.labels("redis").inc(malformed)
+            telemetry.MALFORMED.labels("redis").inc(malformed)
 
     async def _tick_loop(self) -> None:
         interval = self.settings.engagement_tick_seconds
         while True:
-            started = wall.monotonic()
+            started = time.monotonic()
             try:
                 await self.tick()
             except Exception:
                 logger.exception("Engagement tick failed")
-            await asyncio.sleep(max(0.0, interval - (wall.monotonic() - started)))
+            await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))
 
     async def tick(self) -> list[SessionTick]:
-        started = wall.perf_counter()
+        """Score every active session, report, start cycles, resume what is due."""
+        started = time.perf_counter()
         results = self.collector.tick()
-        m.TICK_SECONDS.observe(wall.perf_counter() - started)
+        telemetry.TICK_SECONDS.observe(time.perf_counter() - started)
         self._forget()
         await self.ownership.renew()
         for result in results:
@@ -336,11 +339,13 @@ class EngagementService:
         task.add_done_callback(self._tasks.discard)
 
     async def event_settings(self, event_id: str) -> EventSettings:
+        """The event's settings (defaults when never configured)."""
         return await load_event_settings(self.store, event_id, self.settings)
 
     async def update_event_settings(
         self, event_id: str, update: EventSettingsUpdate
     ) -> EventSettings:
+        """Apply a partial settings update; returns the result."""
         saved = await save_event_settings(self.store, event_id, update, self.settings)
         if event_id in self._modes:
             self._modes[event_id] = saved.mode
@@ -351,7 +356,7 @@ class EngagementService:
         self._modes[event_id] = current.mode
 
     def _update_gauges(self, results: list[SessionTick]) -> None:
-        m.ACTIVE_SESSIONS.set(len(results))
+        telemetry.ACTIVE_SESSIONS.set(len(results))
         counts = {"AUTO": 0, "SEMI_AUTO": 0, "MANUAL": 0}
         for result in results:
             mode = self._modes.get(result.event_id)
@@ -361,9 +366,9 @@ class EngagementService:
                 self._track(asyncio.create_task(self._refresh_mode(result.event_id)))
             counts[mode] = counts.get(mode, 0) + 1
         for mode, count in counts.items():
-            m.SESSIONS_BY_MODE.labels(mode).set(count)
-        m.LLM_COST.labels("hour").set(self.budget.spent_hour)
-        m.LLM_COST.labels("day").set(self.budget.spent_day)
+            telemetry.SESSIONS_BY_MODE.labels(mode).set(count)
+        telemetry.LLM_COST.labels("hour").set(self.budget.spent_hour)
+        telemetry.LLM_COST.labels("day").set(self.budget.spent_day)
 
 
 @contextlib.asynccontextmanager

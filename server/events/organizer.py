@@ -22,7 +22,7 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from agentgraph.engagement.event_settings import valid_id
+from agentgraph.engagement.conductor.event_settings import valid_id
 from agentgraph.engagement.service import EngagementService
 from server.events.deps import refuse_unauthorized
 
@@ -36,6 +36,7 @@ async def _forward(websocket: WebSocket, queue: asyncio.Queue[dict[str, Any]]) -
 
 @router.websocket("/v1/events/{event_id}/organizer")
 async def organizer(websocket: WebSocket, event_id: str) -> None:
+    """Stream the event's feed to one organizer and take its approvals (module docstring)."""
     if not valid_id(event_id):
         await websocket.close(code=1008, reason="invalid event id")
         return

@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-from agentgraph.engagement.event_settings import EventSettings, EventSettingsUpdate
+from agentgraph.engagement.conductor.event_settings import EventSettings, EventSettingsUpdate
 from server.events.deps import EngagementDep, EventId, TokenDep
 
 
@@ -54,6 +54,7 @@ router = APIRouter(route_class=_FiniteErrorsRoute)
 
 @router.get("/v1/events/{event_id}/settings", response_model=EventSettings)
 async def get_event_settings(event_id: EventId, service: EngagementDep) -> EventSettings:
+    """The event's conductor settings (defaults when never configured)."""
     return await service.event_settings(event_id)
 
 
@@ -61,4 +62,5 @@ async def get_event_settings(event_id: EventId, service: EngagementDep) -> Event
 async def put_event_settings(
     event_id: EventId, update: EventSettingsUpdate, service: EngagementDep
 ) -> EventSettings:
+    """Apply a partial update; the full settings after it."""
     return await service.update_event_settings(event_id, update)

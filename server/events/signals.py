@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from agentgraph.engagement.event_settings import valid_id
+from agentgraph.engagement.conductor.event_settings import valid_id
 from agentgraph.engagement.service import EngagementService
 from server.events.deps import refuse_unauthorized
 
@@ -22,6 +22,7 @@ router = APIRouter()
 
 @router.websocket("/v1/events/{event_id}/sessions/{session_id}/signals")
 async def signals(websocket: WebSocket, event_id: str, session_id: str) -> None:
+    """Record attendee signal frames for one session (see the module docstring)."""
     if not (valid_id(event_id) and valid_id(session_id)):
         await websocket.close(code=1008, reason="invalid event or session id")
         return

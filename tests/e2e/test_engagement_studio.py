@@ -1,4 +1,5 @@
-"""`langgraph dev` serves the engagement graph (named `engagement` in langgraph.json)."""
+"""`langgraph dev` serves the engagement graph (named `engagement` in langgraph.json),
+with its dependencies built from the settings, and refuses an empty input."""
 
 from __future__ import annotations
 
@@ -32,3 +33,8 @@ async def test_engagement_graph_runs_a_cycle_on_langgraph_dev(dev_server: str) -
     )
     assert state["decision"]["id"] == "studio-ev:s1:1"
     assert state["status"] in ("skipped", "decided", "executed")
+    # Studio's default form sends an empty input: refused, with what is needed.
+    empty = await client.threads.create()
+    answer = await client.runs.wait(empty["thread_id"], "engagement", input={}, raise_error=False)
+    error = answer["__error__"]
+    assert error["error"] == "ValueError" and "anomaly.anomaly_type" in error["message"]

@@ -9,12 +9,13 @@ from typing import Any
 import pytest
 from langgraph.types import Command
 
-from agentgraph.agents.engagement import build_engagement_graph
 from agentgraph.clock import ManualClock
 from agentgraph.config import Settings
-from agentgraph.engagement.context import EngagementContext, thread_id
-from agentgraph.engagement.event_settings import EventSettingsUpdate, save_event_settings
-from agentgraph.engagement.publisher import RecordingPublisher
+from agentgraph.engagement.conductor.context import EngagementContext, thread_id
+from agentgraph.engagement.conductor.deps import ConductorDeps
+from agentgraph.engagement.conductor.event_settings import EventSettingsUpdate, save_event_settings
+from agentgraph.engagement.conductor.graph import build_engagement_graph
+from agentgraph.engagement.delivery.publisher import RecordingPublisher
 from agentgraph.persistence import open_persistence
 
 DROP = {
@@ -60,21 +61,24 @@ async def test_crash_mid_act_resumes_without_delivering_twice(
     settings = any_settings.model_copy(update={"engagement_min_confidence": 0.0})
     clock, publisher = ManualClock(), CrashingPublisher(crash_on)
     config: Any = {"configurable": {"thread_id": thread_id("ev-crash", "s1")}}
-    context = EngagementContext(event_id="ev-crash", session_id="s1")
+    deps = ConductorDeps.build(settings, publisher=publisher, clock=clock, rng=random.Random(3))
+    context = EngagementContext(event_id="ev-crash", session_id="s1", deps=deps)
     async with open_persistence(settings) as persistence:
         await save_event_settings(
             persistence.store, "ev-crash", EventSettingsUpdate(mode="AUTO"), settings
         )
-        graph = build_engagement_graph(
-            settings=settings, publisher=publisher, clock=clock, rng=random.Random(3)
-        ).compile(checkpointer=persistence.checkpointer, store=persistence.store)
+        graph = build_engagement_graph().compile(
+            checkpointer=persistence.checkpointer, store=persistence.store
+        )
         with pytest.raises(Crash):
             await graph.ainvoke(DROP, config, context=context, durability="sync")
-    # A new process: same databases, fresh graph.
+    # A new process: same databases, fresh graph and deps.
+    deps = ConductorDeps.build(settings, publisher=publisher, clock=clock, rng=random.Random(3))
+    context = EngagementContext(event_id="ev-crash", session_id="s1", deps=deps)
     async with open_persistence(settings) as persistence:
-        graph = build_engagement_graph(
-            settings=settings, publisher=publisher, clock=clock, rng=random.Random(3)
-        ).compile(checkpointer=persistence.checkpointer, store=persistence.store)
+        graph = build_engagement_graph().compile(
+            checkpointer=persistence.checkpointer, store=persistence.store
+        )
         result = await graph.ainvoke(None, config, context=context, durability="sync")
         assert result["__interrupt__"][0].value["kind"] == "outcome"
         assert len(publisher.interventions) == 1
@@ -92,7 +96,8 @@ async def test_each_anomaly_starts_a_fresh_cycle_on_the_session_thread(
     settings = sqlite_settings.model_copy(update={"engagement_min_confidence": 0.0})
     clock, publisher = ManualClock(), RecordingPublisher()
     config: Any = {"configurable": {"thread_id": thread_id("ev-cyc", "s1")}}
-    context = EngagementContext(event_id="ev-cyc", session_id="s1")
+    deps = ConductorDeps.build(settings, publisher=publisher, clock=clock, rng=random.Random(1))
+    context = EngagementContext(event_id="ev-cyc", session_id="s1", deps=deps)
     async with open_persistence(settings) as persistence:
         await save_event_settings(
             persistence.store,
@@ -100,9 +105,9 @@ async def test_each_anomaly_starts_a_fresh_cycle_on_the_session_thread(
             EventSettingsUpdate(mode="MANUAL"),
             settings,
         )
-        graph = build_engagement_graph(
-            settings=settings, publisher=publisher, clock=clock, rng=random.Random(1)
-        ).compile(checkpointer=persistence.checkpointer, store=persistence.store)
+        graph = build_engagement_graph().compile(
+            checkpointer=persistence.checkpointer, store=persistence.store
+        )
         first = await graph.ainvoke(DROP, config, context=context)
         request = first["__interrupt__"][0].value
         assert request["kind"] == "approval" and request["id"] == "ev-cyc:s1:1"

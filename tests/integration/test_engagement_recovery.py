@@ -11,15 +11,16 @@ from typing import Any
 import pytest
 from langgraph.types import Command
 
-from agentgraph.agents.engagement import build_engagement_graph
 from agentgraph.clock import ManualClock
 from agentgraph.config import Settings
-from agentgraph.engagement.bandit import namespace
-from agentgraph.engagement.context import EngagementContext, thread_id
-from agentgraph.engagement.event_settings import EventSettingsUpdate, save_event_settings
-from agentgraph.engagement.policy import prior
-from agentgraph.engagement.publisher import RecordingPublisher
-from agentgraph.engagement.simulation import HIGH, LOW, Rates
+from agentgraph.engagement.conductor.bandit import namespace
+from agentgraph.engagement.conductor.context import EngagementContext, thread_id
+from agentgraph.engagement.conductor.deps import ConductorDeps
+from agentgraph.engagement.conductor.event_settings import EventSettingsUpdate, save_event_settings
+from agentgraph.engagement.conductor.graph import build_engagement_graph
+from agentgraph.engagement.conductor.policy import prior
+from agentgraph.engagement.delivery.publisher import RecordingPublisher
+from agentgraph.engagement.detection.simulation import HIGH, LOW, Rates
 from agentgraph.persistence import open_persistence
 from tests.integration.test_engagement_graph import DROP
 from tests.integration.test_engagement_service import (
@@ -49,7 +50,8 @@ async def test_a_crash_inside_act_still_delivers_the_intervention_once(
     settings = any_settings.model_copy(update={"engagement_min_confidence": 0.0})
     clock, publisher = ManualClock(), RecordingPublisher()
     config: Any = {"configurable": {"thread_id": thread_id("ev-act", "s1")}}
-    context = EngagementContext(event_id="ev-act", session_id="s1")
+    deps = ConductorDeps.build(settings, publisher=publisher, clock=clock, rng=random.Random(3))
+    context = EngagementContext(event_id="ev-act", session_id="s1", deps=deps)
     async with open_persistence(settings) as persistence:
         store = persistence.store
         await save_event_settings(store, "ev-act", EventSettingsUpdate(mode="AUTO"), settings)
@@ -63,9 +65,7 @@ async def test_a_crash_inside_act_still_delivers_the_intervention_once(
             return await real_put(ns, key, value, *a, **k)
 
         store.aput = dies_once  # type: ignore[method-assign,assignment]
-        graph = build_engagement_graph(
-            settings=settings, publisher=publisher, clock=clock, rng=random.Random(3)
-        ).compile(checkpointer=persistence.checkpointer, store=store)
+        graph = build_engagement_graph().compile(checkpointer=persistence.checkpointer, store=store)
         with pytest.raises(Crash):
             await graph.ainvoke(DROP_INPUT, config, context=context, durability="sync")
         result = await graph.ainvoke(None, config, context=context, durability="sync")
@@ -91,13 +91,12 @@ async def test_learning_counts_an_outcome_once_when_rerun_after_a_crash(
 
     publisher = DiesAfterLearning()
     config: Any = {"configurable": {"thread_id": thread_id("ev-learn", "s1")}}
-    context = EngagementContext(event_id="ev-learn", session_id="s1")
+    deps = ConductorDeps.build(settings, publisher=publisher, clock=clock, rng=random.Random(3))
+    context = EngagementContext(event_id="ev-learn", session_id="s1", deps=deps)
     async with open_persistence(settings) as persistence:
         store = persistence.store
         await save_event_settings(store, "ev-learn", EventSettingsUpdate(mode="AUTO"), settings)
-        graph = build_engagement_graph(
-            settings=settings, publisher=publisher, clock=clock, rng=random.Random(3)
-        ).compile(checkpointer=persistence.checkpointer, store=store)
+        graph = build_engagement_graph().compile(checkpointer=persistence.checkpointer, store=store)
         first = await graph.ainvoke(DROP_INPUT, config, context=context, durability="sync")
         kind = first["intervention"]["intervention_type"]
         with pytest.raises(Crash):
@@ -173,13 +172,14 @@ async def test_organizer_notifications_never_reach_the_attendee_channel(
         await save_event_settings(
             persistence.store, "ev-note", EventSettingsUpdate(mode="MANUAL"), settings
         )
-        graph = build_engagement_graph(
-            settings=settings, publisher=publisher, clock=ManualClock()
-        ).compile(checkpointer=persistence.checkpointer, store=persistence.store)
+        graph = build_engagement_graph().compile(
+            checkpointer=persistence.checkpointer, store=persistence.store
+        )
+        deps = ConductorDeps.build(settings, publisher=publisher, clock=ManualClock())
         await graph.ainvoke(
             EXIT,
             {"configurable": {"thread_id": thread_id("ev-note", "s1")}},
-            context=EngagementContext(event_id="ev-note", session_id="s1"),
+            context=EngagementContext(event_id="ev-note", session_id="s1", deps=deps),
         )
     organizer = [m["intervention_type"] for m in publisher.of_type("intervention")]
     assert organizer == ["organizer_notification"]

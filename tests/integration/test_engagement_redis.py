@@ -17,11 +17,11 @@ import redis.asyncio as redis
 
 from agentgraph.clock import ManualClock
 from agentgraph.config import Settings
-from agentgraph.engagement.bandit import namespace
-from agentgraph.engagement.event_settings import EventSettingsUpdate
+from agentgraph.engagement.conductor.bandit import namespace
+from agentgraph.engagement.conductor.event_settings import EventSettingsUpdate
+from agentgraph.engagement.detection.simulation import HIGH, LOW, AudienceSimulator
 from agentgraph.engagement.ownership import CycleOwnership, lease_key
 from agentgraph.engagement.service import EngagementService, open_engagement
-from agentgraph.engagement.simulation import HIGH, LOW, AudienceSimulator
 from agentgraph.models.budget import RedisSpend, SpendBudget
 from agentgraph.persistence import Persistence, open_persistence
 from tests.conftest import REDIS_URL

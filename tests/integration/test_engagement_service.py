@@ -12,17 +12,18 @@ import pytest
 from langchain_core.messages import AIMessage
 from langgraph.store.base import BaseStore
 
-from agentgraph.agents.engagement import build_engagement_graph
 from agentgraph.clock import ManualClock
 from agentgraph.config import Settings
-from agentgraph.engagement.bandit import namespace
-from agentgraph.engagement.context import EngagementContext, thread_id
-from agentgraph.engagement.event_settings import EventSettingsUpdate, save_event_settings
+from agentgraph.engagement.conductor.bandit import namespace
+from agentgraph.engagement.conductor.context import EngagementContext, thread_id
+from agentgraph.engagement.conductor.deps import ConductorDeps
+from agentgraph.engagement.conductor.event_settings import EventSettingsUpdate, save_event_settings
+from agentgraph.engagement.conductor.graph import build_engagement_graph
+from agentgraph.engagement.conductor.policy import RULES
+from agentgraph.engagement.delivery.publisher import RecordingPublisher
+from agentgraph.engagement.detection.simulation import HIGH, LOW, AudienceSimulator, Rates
 from agentgraph.engagement.pending import Pending, save_pending
-from agentgraph.engagement.policy import RULES
-from agentgraph.engagement.publisher import RecordingPublisher
 from agentgraph.engagement.service import EngagementService, open_engagement
-from agentgraph.engagement.simulation import HIGH, LOW, AudienceSimulator, Rates
 from agentgraph.observability.metrics import REGISTRY
 from agentgraph.persistence import open_persistence
 from agentgraph.testing import ScriptedChatModel
@@ -345,15 +346,16 @@ async def test_a_cycle_cut_by_a_crash_resumes_at_start_up(sqlite_settings: Setti
         await save_event_settings(
             persistence.store, "ev-up", EventSettingsUpdate(mode="AUTO"), settings
         )
-        graph = build_engagement_graph(
-            settings=settings, publisher=DiesOnDelivery(), clock=clock
-        ).compile(checkpointer=persistence.checkpointer, store=persistence.store)
+        graph = build_engagement_graph().compile(
+            checkpointer=persistence.checkpointer, store=persistence.store
+        )
+        deps = ConductorDeps.build(settings, publisher=DiesOnDelivery(), clock=clock)
         await save_pending(persistence.store, Pending("ev-up", "s1", "running", attempts=1))
         with pytest.raises(Crash):
             await graph.ainvoke(
                 drop,
                 {"configurable": {"thread_id": thread_id("ev-up", "s1")}},
-                context=EngagementContext(event_id="ev-up", session_id="s1"),
+                context=EngagementContext(event_id="ev-up", session_id="s1", deps=deps),
                 durability="sync",
             )
     async with conductor(settings, clock) as service:

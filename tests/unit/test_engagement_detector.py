@@ -6,9 +6,9 @@ import itertools
 
 import pytest
 
-from agentgraph.engagement.anomaly import AnomalyDetector, DetectorConfig
-from agentgraph.engagement.simulation import CHANGE_AT, SCENARIOS, run_trace
-from agentgraph.engagement.windows import SessionSnapshot
+from agentgraph.engagement.detection.anomaly import AnomalyDetector, DetectorConfig
+from agentgraph.engagement.detection.simulation import CHANGE_AT, SCENARIOS, run_trace
+from agentgraph.engagement.signals.windows import SessionSnapshot
 
 SEEDS = range(10)
 

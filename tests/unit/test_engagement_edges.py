@@ -15,12 +15,12 @@ from langgraph.store.memory import InMemoryStore
 from pydantic import ValidationError
 
 from agentgraph.clock import ManualClock
-from agentgraph.engagement import ledger
-from agentgraph.engagement.content import ContentWriter
-from agentgraph.engagement.event_settings import EventSettings, EventSettingsUpdate
-from agentgraph.engagement.publisher import RecordingPublisher
-from agentgraph.engagement.signals import Signal, parse_frame, parse_redis_payload
-from agentgraph.engagement.windows import SessionWindows
+from agentgraph.engagement.conductor.content import ContentWriter
+from agentgraph.engagement.conductor.event_settings import EventSettings, EventSettingsUpdate
+from agentgraph.engagement.delivery import interventions
+from agentgraph.engagement.delivery.publisher import RecordingPublisher
+from agentgraph.engagement.signals.parsing import Signal, parse_frame, parse_redis_payload
+from agentgraph.engagement.signals.windows import SessionWindows
 from agentgraph.models.budget import SpendBudget, StoreSpend
 from agentgraph.testing import ScriptedChatModel
 
@@ -80,12 +80,12 @@ def test_presence_is_capped_and_silent_attendees_expire() -> None:
 async def test_old_executed_records_are_deleted_when_new_ones_are_written() -> None:
     store, publisher = InMemoryStore(), RecordingPublisher()
     old = {"id": "ev:s1:1", "intervention_type": "poll", "content": {}, "executed_at": 0.0}
-    await ledger.deliver_once(store, publisher, "ev", old)
-    later = ledger.EXECUTED_KEEP_SECONDS + 10
+    await interventions.deliver_once(store, publisher, "ev", old)
+    later = interventions.EXECUTED_KEEP_SECONDS + 10
     new = {"id": "ev:s1:2", "intervention_type": "poll", "content": {}, "executed_at": later}
-    await ledger.deliver_once(store, publisher, "ev", new)
-    assert await ledger.recorded(store, "ev", "ev:s1:1") is None
-    assert await ledger.recorded(store, "ev", "ev:s1:2") is not None
+    await interventions.deliver_once(store, publisher, "ev", new)
+    assert await interventions.recorded(store, "ev", "ev:s1:1") is None
+    assert await interventions.recorded(store, "ev", "ev:s1:2") is not None
 
 
 async def test_unpriced_models_are_charged_the_default_price() -> None:

@@ -6,8 +6,8 @@ import pytest
 from langchain_core.messages import AIMessage
 
 from agentgraph.clock import ManualClock
-from agentgraph.engagement.content import ContentWriter
-from agentgraph.engagement.policy import candidates, gate, limit_reason
+from agentgraph.engagement.conductor.content import ContentWriter
+from agentgraph.engagement.conductor.policy import candidates, gate, limit_reason
 from agentgraph.models.budget import SpendBudget
 from agentgraph.testing import ScriptedChatModel
 

@@ -6,9 +6,14 @@ import json
 
 import pytest
 
-from agentgraph.engagement.score import audience_bucket, band, components, engagement_score
-from agentgraph.engagement.signals import Signal, parse_frame
-from agentgraph.engagement.windows import SessionSnapshot, SessionWindows
+from agentgraph.engagement.detection.score import (
+    audience_bucket,
+    band,
+    components,
+    engagement_score,
+)
+from agentgraph.engagement.signals.parsing import Signal, parse_frame
+from agentgraph.engagement.signals.windows import SessionSnapshot, SessionWindows
 
 
 def snap(**kw: float) -> SessionSnapshot:

@@ -17,15 +17,19 @@ QUEUE_SIZE = 1000
 
 
 class OrganizerHub:
+    """Per-event sets of organizer queues; publishing never blocks the conductor."""
+
     def __init__(self) -> None:
         self._queues: dict[str, set[asyncio.Queue[dict[str, Any]]]] = defaultdict(set)
 
     def subscribe(self, event_id: str) -> asyncio.Queue[dict[str, Any]]:
+        """A new bounded queue receiving every message published for the event from now on."""
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=QUEUE_SIZE)
         self._queues[event_id].add(queue)
         return queue
 
     def unsubscribe(self, event_id: str, queue: asyncio.Queue[dict[str, Any]]) -> None:
+        """Stop feeding the queue; the event is forgotten with its last queue."""
         queues = self._queues.get(event_id)
         if queues is not None:
             queues.discard(queue)
@@ -33,6 +37,7 @@ class OrganizerHub:
                 del self._queues[event_id]
 
     def has_subscribers(self, event_id: str) -> bool:
+        """True when an organizer of the event is connected."""
         return bool(self._queues.get(event_id))
 
     def events(self) -> set[str]:
@@ -47,5 +52,6 @@ class OrganizerHub:
         queue.put_nowait(message)
 
     def publish(self, event_id: str, message: dict[str, Any]) -> None:
+        """Offer the message to every queue of the event (drop-oldest when full)."""
         for queue in self._queues.get(event_id, ()):
             self.offer(queue, message)

@@ -14,7 +14,8 @@
   the intervention was already decided and passed its limit checks).
 - `mark_learned(store, event_id, intervention_id)`: sets the record's `learned` flag
   and answers whether this call set it (False when already learned), so an outcome
-  is learned once. Callers serialise it per event (see `ownership.event_lock`).
+  is learned once. Callers serialise it per event (the conductor's
+  `ConductorDeps.event_lock`, `CycleOwnership.event_lock` in the server).
 - Records older than `EXECUTED_KEEP_SECONDS` are deleted whenever a new one is
   written, so the namespace does not grow for the life of an event.
 """
@@ -25,7 +26,7 @@ from typing import Any
 
 from langgraph.store.base import BaseStore
 
-from agentgraph.engagement.publisher import Message, Publisher
+from agentgraph.engagement.delivery.publisher import Message, Publisher
 
 HISTORY_KEEP_SECONDS = 86_400.0
 EXECUTED_KEEP_SECONDS = 7 * 86_400.0
@@ -41,6 +42,7 @@ def _executed_ns(event_id: str) -> tuple[str, ...]:
 
 
 async def history(store: BaseStore, event_id: str) -> list[dict[str, Any]]:
+    """The event's recent attendee-facing interventions (`type`, `at`, `id`), oldest first."""
     item = await store.aget(_history_ns(event_id), "log")
     return list(item.value.get("items", [])) if item else []
 
@@ -48,6 +50,7 @@ async def history(store: BaseStore, event_id: str) -> list[dict[str, Any]]:
 async def append_history(
     store: BaseStore, event_id: str, entry: dict[str, Any], now: float
 ) -> None:
+    """Add an entry once (by id), dropping entries older than `HISTORY_KEEP_SECONDS`."""
     items = [h for h in await history(store, event_id) if now - h["at"] < HISTORY_KEEP_SECONDS]
     if not any(h.get("id") == entry.get("id") for h in items):
         items.append(entry)
@@ -55,6 +58,7 @@ async def append_history(
 
 
 async def recorded(store: BaseStore, event_id: str, intervention_id: str) -> dict[str, Any] | None:
+    """The intervention's record (with `delivered`, `learned` flags), None if never recorded."""
     item = await store.aget(_executed_ns(event_id), intervention_id)
     return dict(item.value) if item else None
 

@@ -16,7 +16,7 @@ from langgraph.store.base import BaseStore
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agentgraph.config import Settings
-from agentgraph.engagement.policy import INTERVENTION_TYPES, AgentMode
+from agentgraph.engagement.conductor.policy import INTERVENTION_TYPES, AgentMode
 
 SETTINGS_NAMESPACE = ("engagement", "settings")
 EVENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -62,6 +62,7 @@ class EventSettings(BaseModel):
 
     @classmethod
     def defaults(cls, settings: Settings) -> EventSettings:
+        """The settings of an event never configured, from the ENGAGEMENT_* environment."""
         seconds = settings.engagement_intervention_cooldown_seconds
         return cls(
             mode=settings.engagement_default_mode,
@@ -89,6 +90,7 @@ class EventSettingsUpdate(BaseModel):
 
 
 async def load_event_settings(store: BaseStore, event_id: str, settings: Settings) -> EventSettings:
+    """The event's settings from the store, defaults filled in for anything unset."""
     item = await store.aget(SETTINGS_NAMESPACE, event_id)
     defaults = EventSettings.defaults(settings)
     if item is None:
@@ -101,6 +103,7 @@ async def load_event_settings(store: BaseStore, event_id: str, settings: Setting
 async def save_event_settings(
     store: BaseStore, event_id: str, update: EventSettingsUpdate, settings: Settings
 ) -> EventSettings:
+    """Apply a partial update on top of the stored settings; returns the result."""
     current = await load_event_settings(store, event_id, settings)
     changes = update.model_dump(exclude_unset=True, exclude_none=True)
     if "cooldowns" in changes:

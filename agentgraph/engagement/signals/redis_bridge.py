@@ -27,7 +27,7 @@ from typing import Any
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
-from agentgraph.engagement import metrics as m
+from agentgraph.engagement import telemetry
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ SIGNALS_PATTERN = "events:*:signals"
 
 
 def interventions_channel(event_id: str) -> str:
+    """The Redis channel an event's executed interventions are published on."""
     return f"events:{event_id}:interventions"
 
 
@@ -55,6 +56,7 @@ class RedisBridge:
         self._stopping = asyncio.Event()
 
     async def run(self) -> None:
+        """Listen for signals until `stop()`, reconnecting with backoff when Redis goes away."""
         delay = 0.2
         while not self._stopping.is_set():
             try:
@@ -96,13 +98,14 @@ class RedisBridge:
                     self.on_message(parts[1], payload)
                 except Exception:
                     logger.exception("Redis signal message could not be handled")
-                    m.MALFORMED.labels("redis").inc()
+                    telemetry.MALFORMED.labels("redis").inc()
         finally:
             self.connected = False
             with contextlib.suppress(RedisError, OSError):
                 await pubsub.aclose()
 
     async def publish_intervention(self, event_id: str, message: dict[str, Any]) -> bool:
+        """Publish an intervention; False (logged) when Redis is unreachable."""
         try:
             await self.client.publish(interventions_channel(event_id), json.dumps(message))
             return True
@@ -111,11 +114,14 @@ class RedisBridge:
             return False
 
     async def ping(self) -> bool:
+        """True when Redis answers."""
         return bool(await self.client.ping())
 
     def stop(self) -> None:
+        """Ask `run()` to return."""
         self._stopping.set()
 
     async def aclose(self) -> None:
+        """Stop and close the publishing client."""
         self.stop()
         await self.client.aclose()

@@ -17,7 +17,7 @@ from collections import deque
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from agentgraph.engagement.signals import Signal
+from agentgraph.engagement.signals.parsing import Signal
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +35,7 @@ class SessionSnapshot:
 
     @property
     def active_ratio(self) -> float:
+        """Share of the present audience that was active in the window (0-1)."""
         return min(1.0, self.active / self.present) if self.present else 0.0
 
     @property
@@ -44,6 +45,7 @@ class SessionSnapshot:
         return self.leaves_per_min / base if base else 0.0
 
     def as_dict(self) -> dict[str, Any]:
+        """The aggregates as a dict, with `active_ratio`."""
         data = asdict(self)
         data["active_ratio"] = round(self.active_ratio, 4)
         return data
@@ -116,6 +118,7 @@ class SessionWindows:
 
     @property
     def present_count(self) -> int:
+        """Attendees counted as present right now."""
         return len(self._present)
 
     def snapshot(self, now: float) -> SessionSnapshot:

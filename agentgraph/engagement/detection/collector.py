@@ -20,11 +20,11 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from agentgraph.clock import Clock
-from agentgraph.engagement import metrics as m
-from agentgraph.engagement.anomaly import Anomaly, AnomalyDetector, DetectorConfig
-from agentgraph.engagement.score import engagement_score
-from agentgraph.engagement.signals import Signal
-from agentgraph.engagement.windows import SessionSnapshot, SessionWindows
+from agentgraph.engagement import telemetry
+from agentgraph.engagement.detection.anomaly import Anomaly, AnomalyDetector, DetectorConfig
+from agentgraph.engagement.detection.score import engagement_score
+from agentgraph.engagement.signals.parsing import Signal
+from agentgraph.engagement.signals.windows import SessionSnapshot, SessionWindows
 
 SessionKey = tuple[str, str]
 
@@ -72,6 +72,7 @@ class SignalCollector:
         self._sessions: dict[SessionKey, _Session] = {}
 
     def ingest(self, event_id: str, session_id: str, signals: list[Signal], source: str) -> None:
+        """Record signals for a session at the clock's time (a new session starts a warm-up)."""
         if not signals:
             return
         key = (event_id, session_id)
@@ -87,7 +88,7 @@ class SignalCollector:
         at = self.clock.time()
         for signal in signals:
             session.windows.add(signal, at)
-        m.SIGNALS.labels(source).inc(len(signals))
+        telemetry.SIGNALS.labels(source).inc(len(signals))
 
     def tick(self) -> list[SessionTick]:
         """Score and check every active session now."""
@@ -106,11 +107,12 @@ class SignalCollector:
             session.score, session.snapshot = score, snapshot
             session.recent.append(score)
             for anomaly in anomalies:
-                m.ANOMALIES.labels(anomaly.type, anomaly.severity).inc()
+                telemetry.ANOMALIES.labels(anomaly.type, anomaly.severity).inc()
             results.append(SessionTick(key[0], key[1], score, snapshot, anomalies))
         return results
 
     def current_score(self, event_id: str, session_id: str) -> float | None:
+        """The session's last score, None for an unknown session."""
         session = self._sessions.get((event_id, session_id))
         return None if session is None else session.score
 
@@ -122,4 +124,5 @@ class SignalCollector:
         return float(statistics.median(session.recent))
 
     def sessions(self) -> list[SessionKey]:
+        """The sessions tracked now (those idle past `idle_seconds` go at the next tick)."""
         return list(self._sessions)

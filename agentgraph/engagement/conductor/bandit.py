@@ -16,25 +16,30 @@ from dataclasses import dataclass
 
 from langgraph.store.base import BaseStore
 
-from agentgraph.engagement.anomaly import AnomalyType
-from agentgraph.engagement.policy import InterventionType, prior
+from agentgraph.engagement.conductor.policy import InterventionType, prior
+from agentgraph.engagement.detection.anomaly import AnomalyType
 
 
 def context_key(anomaly_type: str, band: str, audience: str) -> str:
+    """The store key of a bandit context: `{anomaly_type}|{band}|{audience}`."""
     return f"{anomaly_type}|{band}|{audience}"
 
 
 def namespace(event_id: str) -> tuple[str, ...]:
+    """The store namespace of an event's posteriors (shared by all its sessions)."""
     return ("engagement", "bandit", event_id)
 
 
 @dataclass(frozen=True)
 class Posterior:
+    """A Beta(alpha, beta) posterior over one intervention's success rate."""
+
     alpha: float
     beta: float
 
     @property
     def mean(self) -> float:
+        """The expected success rate."""
         return self.alpha / (self.alpha + self.beta)
 
 
@@ -48,6 +53,7 @@ class InterventionBandit:
     async def posteriors(
         self, event_id: str, key: str, candidates: list[InterventionType]
     ) -> dict[InterventionType, Posterior]:
+        """Each candidate's posterior in a context; the rule table's prior when never updated."""
         item = await self.store.aget(namespace(event_id), key)
         arms = item.value.get("arms", {}) if item else {}
         anomaly_type: AnomalyType = key.split("|", 1)[0]  # type: ignore[assignment]

@@ -15,10 +15,10 @@ from typing import Any
 
 from langgraph.store.base import BaseStore
 
-from agentgraph.engagement import ledger
-from agentgraph.engagement import metrics as m
-from agentgraph.engagement.content import ContentWriter
-from agentgraph.engagement.publisher import Publisher
+from agentgraph.engagement import telemetry
+from agentgraph.engagement.conductor.content import ContentWriter
+from agentgraph.engagement.delivery import interventions
+from agentgraph.engagement.delivery.publisher import Publisher
 
 
 def facts_of(
@@ -56,7 +56,7 @@ async def notify_organizer(
     seed: int = 0,
 ) -> None:
     """Deliver one organizer notification, at most once per `notice_id`."""
-    existing = await ledger.recorded(store, event_id, notice_id)
+    existing = await interventions.recorded(store, event_id, notice_id)
     if existing is not None and existing.get("delivered"):
         return
     content, source = await writer.write("organizer_notification", facts, seed=seed)
@@ -68,5 +68,5 @@ async def notify_organizer(
         "source": source,
         "executed_at": now,
     }
-    await ledger.deliver_once(store, publisher, event_id, notice)
-    m.INTERVENTIONS.labels("organizer_notification", source).inc()
+    await interventions.deliver_once(store, publisher, event_id, notice)
+    telemetry.INTERVENTIONS.labels("organizer_notification", source).inc()

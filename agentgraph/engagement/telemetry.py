@@ -1,8 +1,14 @@
-"""The conductor's Prometheus metrics, registered on agentgraph's one `REGISTRY`.
+"""The conductor's Prometheus series, registered on agentgraph's one `REGISTRY`.
 
-Counters and histograms are updated where things happen (graph nodes, collector);
-gauges that summarise state (success rate, average confidence, sessions, LLM spend)
-are set by `EngagementService` on every tick. Names start with `agentgraph_engagement_`.
+They live beside the conductor because only the conductor updates them and their
+names (`agentgraph_engagement_*`) are part of its contract; registering on
+`agentgraph.observability.metrics.REGISTRY` puts them on the same `/metrics` page
+as every other series. (The module is not called `metrics.py`: there are three of
+those already, in observability, runtime and server.) Counters and histograms are
+updated where things happen (graph nodes, collector, Redis bridge, notifications);
+`record_decision` and `record_outcome` keep the average-confidence and success-rate
+gauges current; the session, mode and LLM spend gauges are set by
+`EngagementService` on every tick.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from agentgraph.engagement.windows import SessionSnapshot
+from agentgraph.engagement.signals.windows import SessionSnapshot
 
 AnomalyType = Literal["sudden_drop", "gradual_decline", "sustained_low", "mass_exit", "spike"]
 Severity = Literal["low", "medium", "high"]
@@ -81,6 +81,7 @@ class Anomaly:
     details: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
+        """The anomaly as the organizer feed and the graph input carry it (rounded)."""
         return {
             "anomaly_type": self.type,
             "severity": self.severity,
@@ -135,6 +136,7 @@ class AnomalyDetector:
 
     @property
     def warmed_up(self) -> bool:
+        """True once more than `warmup_ticks` scores were observed."""
         return self.observations > self.config.warmup_ticks
 
     def _cooling(self, kind: AnomalyType, now: float) -> bool:

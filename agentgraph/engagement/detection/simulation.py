@@ -15,10 +15,10 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from agentgraph.engagement.anomaly import Anomaly, AnomalyDetector, DetectorConfig
-from agentgraph.engagement.score import engagement_score
-from agentgraph.engagement.signals import Signal, SignalType
-from agentgraph.engagement.windows import SessionWindows
+from agentgraph.engagement.detection.anomaly import Anomaly, AnomalyDetector, DetectorConfig
+from agentgraph.engagement.detection.score import engagement_score
+from agentgraph.engagement.signals.parsing import Signal, SignalType
+from agentgraph.engagement.signals.windows import SessionWindows
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,7 @@ class AudienceSimulator:
         self._voted_minute: dict[str, int] = {}
 
     def joins(self, at: float) -> list[tuple[float, Signal]]:
+        """A `join` from every attendee at `at`."""
         return [(at, Signal("join", user)) for user in self.present]
 
     def step(self, start: float, seconds: float, rates: Rates) -> list[tuple[float, Signal]]:
@@ -98,6 +99,7 @@ class TraceResult:
     anomalies: list[Anomaly] = field(default_factory=list)
 
     def first(self, kind: str, after: float = -math.inf) -> Anomaly | None:
+        """The first anomaly of `kind` detected at or after `after`, if any."""
         return next((a for a in self.anomalies if a.type == kind and a.detected_at >= after), None)
 
 
@@ -132,14 +134,18 @@ def run_trace(
 
 
 def steady(rates: Rates) -> Profile:
+    """The same rates throughout."""
     return lambda _t: rates
 
 
 def step_change(before: Rates, after: Rates, at_seconds: float) -> Profile:
+    """`before` until `at_seconds`, `after` from then on."""
     return lambda t: before if t < at_seconds else after
 
 
 def ramp(before: Rates, after: Rates, from_seconds: float, over_seconds: float) -> Profile:
+    """From `before` to `after`, linearly over `over_seconds` starting at `from_seconds`."""
+
     def profile(t: float) -> Rates:
         x = min(1.0, max(0.0, (t - from_seconds) / over_seconds))
         return Rates(
@@ -153,6 +159,7 @@ def ramp(before: Rates, after: Rates, from_seconds: float, over_seconds: float) 
 
 
 def mass_exit(base: Rates, at_seconds: float, leaves_per_min: float) -> Profile:
+    """`base` with `leaves_per_min` leaving for 20 s from `at_seconds`."""
     exodus = Rates(
         base.chat_per_min, base.poll_participation, base.reactions_per_min, leaves_per_min
     )

@@ -24,7 +24,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from agentgraph.engagement.policy import InterventionType
+from agentgraph.engagement.conductor.policy import InterventionType
 from agentgraph.models.budget import SpendBudget
 from agentgraph.models.pricing import estimate_cost_usd, price_for
 from agentgraph.prompts import load_table, load_text
@@ -93,6 +93,7 @@ class ContentWriter:
         self.default_price_per_mtok = default_price_per_mtok
 
     def template(self, kind: InterventionType, facts: dict[str, Any], seed: int) -> Content:
+        """The template content for `kind`, chosen by `seed` (mass exits get their own notice)."""
         options = self.templates.get(kind) or ["{anomaly_type} in session {session_id}"]
         if kind == "organizer_notification" and facts.get("anomaly_type") == "mass_exit":
             return _render(options[-1], facts)
@@ -101,6 +102,7 @@ class ContentWriter:
     async def write(
         self, kind: InterventionType, facts: dict[str, Any], seed: int
     ) -> tuple[Content, str]:
+        """`(content, source)`: the model's content when allowed and valid, else the template's."""
         if self.model is None or kind == "organizer_notification":
             return self.template(kind, facts, seed), "template"
         if not await self.budget.aallows():

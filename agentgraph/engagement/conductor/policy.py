@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, get_args
 
-from agentgraph.engagement.anomaly import AnomalyType
+from agentgraph.engagement.detection.anomaly import AnomalyType
 
 InterventionType = Literal["poll", "chat_prompt", "qna_prompt", "quiz", "organizer_notification"]
 INTERVENTION_TYPES: tuple[InterventionType, ...] = get_args(InterventionType)
@@ -34,10 +34,12 @@ ALWAYS_NOTIFY: frozenset[AnomalyType] = frozenset({"mass_exit"})
 
 
 def candidates(anomaly_type: AnomalyType) -> list[InterventionType]:
+    """The rule table's interventions for an anomaly type, best first (none for a spike)."""
     return [kind for kind, _, _ in RULES.get(anomaly_type, ())]
 
 
 def prior(anomaly_type: AnomalyType, kind: InterventionType) -> tuple[float, float]:
+    """The Beta prior `(alpha, beta)` of `kind` for an anomaly type; (1, 1) when off the table."""
     for candidate, alpha, beta in RULES.get(anomaly_type, ()):
         if candidate == kind:
             return alpha, beta

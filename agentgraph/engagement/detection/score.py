@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from agentgraph.engagement.windows import SessionSnapshot
+from agentgraph.engagement.signals.windows import SessionSnapshot
 
 Band = Literal["high", "medium", "low"]
 
@@ -62,6 +62,7 @@ def engagement_score(snapshot: SessionSnapshot) -> float:
 
 
 def band(score: float) -> Band:
+    """`high` at or above 65, `medium` at or above 35, else `low`."""
     if score >= HIGH_BAND:
         return "high"
     if score >= MEDIUM_BAND:
