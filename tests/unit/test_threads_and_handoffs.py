@@ -15,12 +15,8 @@ from agentgraph.tools.handoff import HANDOFF_TOOLS
 
 
 def test_every_channel_thread_names_its_tenant_and_user():
-    assert conversation_thread_id("whatsapp", "acme", "+250788000001") == (
-        "wa:acme:+250788000001"
-    )
-    assert conversation_thread_id("cli", "easymo", "+250788000001") == (
-        "chat:easymo:+250788000001"
-    )
+    assert conversation_thread_id("whatsapp", "acme", "+250788000001") == ("wa:acme:+250788000001")
+    assert conversation_thread_id("cli", "easymo", "+250788000001") == ("chat:easymo:+250788000001")
     assert conversation_thread_id("web", "acme", "visitor-7") == "web:acme:visitor-7"
     assert event_thread_id("ev1", "s1") == "event:ev1:s1"
 
