@@ -54,6 +54,7 @@ router = APIRouter(route_class=_FiniteErrorsRoute)
 
 @router.get("/v1/events/{event_id}/settings", response_model=EventSettings)
 async def get_event_settings(event_id: EventId, service: EngagementDep) -> EventSettings:
+    """The event's settings: what was stored for it over the configured defaults."""
     return await service.event_settings(event_id)
 
 
@@ -61,4 +62,6 @@ async def get_event_settings(event_id: EventId, service: EngagementDep) -> Event
 async def put_event_settings(
     event_id: EventId, update: EventSettingsUpdate, service: EngagementDep
 ) -> EventSettings:
+    """Change the fields sent with a value (`cooldowns` entries merge with the current
+    ones), store the result and answer the full settings."""
     return await service.update_event_settings(event_id, update)
