@@ -41,16 +41,3 @@ class PromptLibrary:
 def prompt_library(directory: Path | None = None) -> PromptLibrary:
     """The process's library for `directory` (default: the shipped `prompts/`)."""
     return PromptLibrary(Path(directory or DEFAULT_PROMPTS_DIR).resolve())
-
-
-PROMPTS_DIR = DEFAULT_PROMPTS_DIR
-
-
-def load_text(name: str) -> str:
-    """The text of the shipped `prompts/<name>`."""
-    return prompt_library().text(name)
-
-
-def load_table(name: str) -> Any:
-    """The parsed JSON table of the shipped `prompts/<name>`."""
-    return prompt_library().table(name)

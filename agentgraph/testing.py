@@ -42,6 +42,7 @@ class ScriptedChatModel(FakeMessagesListChatModel):
         tool_choice: str | None = None,
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, AIMessage]:
+        """This model itself: the tools are ignored, since the script holds the tool calls."""
         return cast("Runnable[LanguageModelInput, AIMessage]", self)
 
     def _generate(
@@ -72,6 +73,7 @@ class ScriptedChatModel(FakeMessagesListChatModel):
 
     @property
     def remaining(self) -> int:
+        """How many scripted responses have not been used yet."""
         return len(self.responses) - self.i
 
 
@@ -104,6 +106,7 @@ class FunctionChatModel(BaseChatModel):
         tool_choice: str | None = None,
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, AIMessage]:
+        """This model itself: the tools are ignored; any tool call is `respond`'s to make."""
         return cast("Runnable[LanguageModelInput, AIMessage]", self)
 
     def _generate(

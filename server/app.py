@@ -39,6 +39,8 @@ class AgentgraphApp(FastAPI):
     that only includes the router, takes the normal path."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """ASGI entry: a POST to the webhook path goes straight to `webhook_asgi` (with
+        `scope["app"]` set, as Starlette would); every other request takes FastAPI's path."""
         if (
             scope["type"] == "http"
             and scope["method"] == "POST"

@@ -11,4 +11,5 @@ router = APIRouter(tags=["metrics"])
 
 @router.get("/metrics")
 async def metrics() -> Response:
+    """Every agentgraph metric in Prometheus text format."""
     return Response(render(), media_type=CONTENT_TYPE_LATEST)

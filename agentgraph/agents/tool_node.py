@@ -20,7 +20,7 @@ from langgraph.prebuilt import ToolNode
 from langgraph.prebuilt.tool_node import ToolInvocationError
 from langgraph.types import Command
 
-from agentgraph.handoff import handoff_destination
+from agentgraph.handoff import HANDOFF_DESTINATION, handoff_destination
 from agentgraph.state import AgentName, AssistantState
 from agentgraph.tools import ToolServices, needs_confirmation, with_services
 
@@ -41,8 +41,18 @@ def _on_tool_error(exc: Exception) -> str:
     return TOOL_FAILURE
 
 
-def _rejection(call: ToolCall, text: str) -> ToolMessage:
-    return ToolMessage(text, tool_call_id=call["id"] or "", name=call["name"], status="error")
+def _rejection(call: ToolCall, text: str, tool: BaseTool | None = None) -> ToolMessage:
+    # A refused handoff still says where it was headed, so readers of the history
+    # (the summary, the offline model) know it moved nothing.
+    destination = handoff_destination(tool) if tool is not None else None
+    metadata = {HANDOFF_DESTINATION: destination} if destination else {}
+    return ToolMessage(
+        text,
+        tool_call_id=call["id"] or "",
+        name=call["name"],
+        status="error",
+        response_metadata=metadata,
+    )
 
 
 def make_tool_node(tools_by_agent: dict[AgentName, list[BaseTool]], services: ToolServices) -> Any:
@@ -76,10 +86,12 @@ def make_tool_node(tools_by_agent: dict[AgentName, list[BaseTool]], services: To
                 continue
             confirmed, handoff = needs_confirmation(tool), handoff_destination(tool) is not None
             if confirmed and confirmed_seen:
-                results.append(_rejection(call, "Only one action needing confirmation at a time."))
+                results.append(
+                    _rejection(call, "Only one action needing confirmation at a time.", tool)
+                )
             elif handoff and (handoff_seen or handoffs >= MAX_HANDOFFS_PER_TURN):
                 results.append(
-                    _rejection(call, "No further handoff now; answer the user directly.")
+                    _rejection(call, "No further handoff now; answer the user directly.", tool)
                 )
             else:
                 confirmed_seen |= confirmed

@@ -22,9 +22,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.checkpoint.base import (
-    CheckpointTuple,
-)
+from langgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.types import Interrupt
@@ -47,15 +45,20 @@ class _Preload:
 _PRELOAD: ContextVar[_Preload | None] = ContextVar("agentgraph_checkpoint_preload", default=None)
 
 
-class PreloadingSaver:
-    """Mixin for a checkpoint saver: serve one already-read latest checkpoint."""
+class PreloadingSaver(BaseCheckpointSaver[str]):
+    """Mixin for a checkpoint saver: serve one already-read latest checkpoint.
+
+    It derives from `BaseCheckpointSaver` so that `super().aget_tuple` is typed; listed
+    before a concrete saver, it leaves that saver's method order as it was."""
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        """The preloaded checkpoint, once, when `config` asks for the latest checkpoint of
+        the thread `preloaded` named; otherwise the saver's own read."""
         preload = _PRELOAD.get()
         if preload is not None and not preload.used and _is_latest_of(config, preload):
             preload.used = True
             return preload.saved
-        return await super().aget_tuple(config)  # type: ignore[misc]
+        return await super().aget_tuple(config)
 
 
 def _is_latest_of(config: RunnableConfig, preload: _Preload) -> bool:

@@ -25,6 +25,8 @@ _CUSTOMER_COLUMNS = "id, tenant, email, name, company, created_at"
 
 
 def normalize_email(email: object) -> str:
+    """The form emails are stored and looked up in: stripped and lowercased (None becomes
+    `''`). It does not check that the result is an email address."""
     return str(email if email is not None else "").strip().lower()
 
 
@@ -47,9 +49,11 @@ class Accounts:
         self._clock = clock
 
     async def customer_by_email(self, tenant: str, email: str) -> Customer:
+        """The tenant's customer with this email (normalised); raises `CustomerNotFound`."""
         return _customer_from_row(await self._customer_row(tenant, email))
 
     async def subscriptions(self, tenant: str, email: str) -> list[Subscription]:
+        """The customer's subscriptions, newest start date first; raises `CustomerNotFound`."""
         customer = await self._customer_row(tenant, email)
         rows = await self._db.fetchall(
             "SELECT id, tenant, plan, status, amount, currency, start_date, end_date "
@@ -73,6 +77,9 @@ class Accounts:
         ]
 
     async def invoices(self, tenant: str, email: str) -> list[Invoice]:
+        """The customer's invoices, newest due date first; raises `CustomerNotFound`. An open
+        invoice past its due date (UTC date of the domain clock) reads `overdue`; the stored
+        status is not changed."""
         customer = await self._customer_row(tenant, email)
         rows = await self._db.fetchall(
             "SELECT id, tenant, number, amount, currency, status, issued_date, due_date, "

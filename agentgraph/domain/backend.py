@@ -103,6 +103,7 @@ class Domain:
 
     @property
     def engine(self) -> Engine:
+        """`sqlite` or `postgres`: the engine behind `db`."""
         return self.db.engine
 
     def now(self) -> datetime:
@@ -114,9 +115,13 @@ class Domain:
         return await migrations.upgrade(self.db, self.clock)
 
     async def schema_version(self) -> int:
+        """The highest applied migration, 0 for an empty database. It takes the lock `migrate`
+        takes, so it waits for an upgrade in progress, and creates the (empty) bookkeeping
+        table if it is missing."""
         return await migrations.current_version(self.db)
 
     async def close(self) -> None:
+        """Close the database; a pool given to `from_pool` stays open for its owner."""
         await self.db.close()
 
     async def __aenter__(self) -> Domain:

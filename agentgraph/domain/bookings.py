@@ -44,14 +44,19 @@ _SELECT = (
 
 
 def payment_key(booking_id: int) -> str:
+    """The ledger idempotency key of the booking's payment."""
     return f"booking:{booking_id}:payment"
 
 
 def refund_key(booking_id: int) -> str:
+    """The ledger idempotency key of the booking's refund: derived from the booking id, not
+    the cancel key, so a booking can be refunded only once."""
     return f"booking:{booking_id}:refund"
 
 
 def booking_from_row(row: Row, *, replayed: bool = False) -> Booking:
+    """A `Booking` from a bookings row joined with its trip's origin, destination and
+    departure; `replayed` marks the result of a replayed idempotency key."""
     return Booking(
         id=int(row["id"]),
         tenant=row["tenant"],

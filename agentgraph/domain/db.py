@@ -24,7 +24,7 @@ from contextvars import ContextVar
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, LiteralString, cast
+from typing import Any, Literal
 
 import aiosqlite
 import psycopg
@@ -61,11 +61,15 @@ class ConstraintViolation(Exception):
 
 @lru_cache(maxsize=1024)
 def sqlite_sql(sql: str) -> str:
+    """`sql` as SQLite runs it: `FOR UPDATE` dropped, since `BEGIN IMMEDIATE` already holds
+    the database write lock. Cached per statement text."""
     return _FOR_UPDATE.sub("", sql)
 
 
 @lru_cache(maxsize=1024)
 def postgres_sql(sql: str) -> str:
+    """`sql` as psycopg runs it: `%` doubled, then every `?` turned into `%s` (a `?` inside a
+    string constant would be turned too). Cached per statement text."""
     return sql.replace("%", "%%").replace("?", "%s")
 
 
@@ -122,10 +126,13 @@ class Executor(ABC):
         """Run one statement; return its rows (empty without a result set) and rowcount."""
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        """The first row of the result, or None when there is none. The whole result is read,
+        so a statement that may match many rows should say `LIMIT 1`."""
         rows, _ = await self._query(sql, params)
         return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        """Every row of the result in the order the database returned them; `[]` for none."""
         rows, _ = await self._query(sql, params)
         return rows
 
@@ -191,6 +198,8 @@ class SqliteDatabase(Database):
 
     @classmethod
     async def open(cls, path: str | Path) -> SqliteDatabase:
+        """Connect to the SQLite file `path` (creating it and its folder) or `:memory:`, in WAL
+        mode with foreign keys enforced; not migrated."""
         if str(path) != ":memory:":
             # Off the event loop: servers such as `langgraph dev` refuse blocking calls.
             await asyncio.to_thread(Path(path).parent.mkdir, parents=True, exist_ok=True)
@@ -215,6 +224,11 @@ class SqliteDatabase(Database):
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Executor]:
+        """A `BEGIN IMMEDIATE` transaction: it holds this object's lock and SQLite's write lock
+        from the start, commits when the block exits normally and rolls back on any exception
+        (cancellation included). Other coroutines' statements wait until it ends; statements
+        on the database itself from inside the block, and on the handle after it, raise
+        `RuntimeError`."""
         self._check_not_in_own_transaction()
         async with self._lock:
             # IMMEDIATE takes the write lock up front, so two writers never both read a
@@ -234,6 +248,7 @@ class SqliteDatabase(Database):
                 _sqlite_tx_owner.reset(token)
 
     async def close(self) -> None:
+        """Close the connection once a running statement or transaction has finished."""
         async with self._lock:
             await self._conn.close()
 
@@ -245,9 +260,9 @@ async def _postgres_query(
         # An explicit dict_row cursor: a shared pool may have been opened with another
         # row factory.
         async with conn.cursor(row_factory=dict_row) as cursor:
-            await cursor.execute(
-                cast(LiteralString, postgres_sql(sql)), [_postgres_param(p) for p in params]
-            )
+            # psycopg types the query as LiteralString, which mypy reads as str, so no cast:
+            # the text comes from this package's own constants; values are parameters.
+            await cursor.execute(postgres_sql(sql), [_postgres_param(p) for p in params])
             rows = await cursor.fetchall() if cursor.description is not None else []
             return list(rows), cursor.rowcount
     except psycopg.errors.IntegrityError as exc:
@@ -286,6 +301,7 @@ class PostgresDatabase(Database):
 
     @property
     def pool(self) -> PoolType:
+        """The psycopg pool statements run on; `close()` closes it only when `owns_pool`."""
         return self._pool
 
     async def _query(self, sql: str, params: Params) -> tuple[list[Row], int]:
@@ -298,6 +314,9 @@ class PostgresDatabase(Database):
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Executor]:
+        """A transaction on one pooled connection: commits when the block exits normally, rolls
+        back on any exception. Rows are locked only by the statements' own `FOR UPDATE`; the
+        handle raises `RuntimeError` once the block has ended."""
         async with self._pool.connection() as conn, conn.transaction():
             handle = _PostgresConnection(conn)
             try:
@@ -306,5 +325,6 @@ class PostgresDatabase(Database):
                 handle.closed = True
 
     async def close(self) -> None:
+        """Close the pool when this object owns it; otherwise leave it to whoever opened it."""
         if self._owns_pool:
             await self._pool.close()

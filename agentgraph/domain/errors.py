@@ -27,6 +27,8 @@ class DomainError(Exception):
 
 
 class InvalidPhone(DomainError):
+    """Raised when text cannot be read as a phone number (see `normalize_phone`)."""
+
     code = "invalid_phone"
 
     def __init__(self, phone: object) -> None:
@@ -38,6 +40,8 @@ class InvalidPhone(DomainError):
 
 
 class ProfileNotFound(DomainError):
+    """Raised by a lookup that never creates (`profiles.get`) when the phone has no profile."""
+
     code = "profile_not_found"
 
     def __init__(self, phone: str) -> None:
@@ -46,6 +50,8 @@ class ProfileNotFound(DomainError):
 
 
 class InvalidLanguage(DomainError):
+    """Raised when a language is not `en` or `fr` (or English/French spelled out)."""
+
     code = "invalid_language"
 
     def __init__(self, language: object) -> None:
@@ -56,6 +62,9 @@ class InvalidLanguage(DomainError):
 
 
 class InvalidName(DomainError):
+    """Raised when a profile name is not 1 to `max_length` characters once whitespace is
+    collapsed."""
+
     code = "invalid_name"
 
     def __init__(self, max_length: int) -> None:
@@ -64,6 +73,8 @@ class InvalidName(DomainError):
 
 
 class InvalidAmount(DomainError):
+    """Raised when an amount is not a whole number of RWF from 1 to `wallets.MAX_AMOUNT`."""
+
     code = "invalid_amount"
 
     def __init__(self, amount: object) -> None:
@@ -72,6 +83,8 @@ class InvalidAmount(DomainError):
 
 
 class InsufficientFunds(DomainError):
+    """Raised when a wallet holds less than a transfer or booking needs; nothing moved."""
+
     code = "insufficient_funds"
 
     def __init__(self, balance: int, needed: int) -> None:
@@ -102,6 +115,8 @@ class LimitExceeded(DomainError):
 
 
 class RecipientNotFound(DomainError):
+    """Raised when money is sent or credited to a phone with no profile in the tenant."""
+
     code = "recipient_not_found"
 
     def __init__(self, phone: str) -> None:
@@ -112,6 +127,8 @@ class RecipientNotFound(DomainError):
 
 
 class SelfTransfer(DomainError):
+    """Raised when a transfer's recipient is its sender."""
+
     code = "self_transfer"
 
     def __init__(self) -> None:
@@ -132,6 +149,9 @@ class IdempotencyConflict(DomainError):
 
 
 class UnknownCity(DomainError):
+    """Raised by a trip search naming a city the tenant has no trips for; `known` lists
+    those it has."""
+
     code = "unknown_city"
 
     def __init__(self, city: str, known: list[str]) -> None:
@@ -145,6 +165,8 @@ class UnknownCity(DomainError):
 
 
 class TripNotFound(DomainError):
+    """Raised when a trip id does not exist in the tenant."""
+
     code = "trip_not_found"
 
     def __init__(self, trip_id: object) -> None:
@@ -153,6 +175,9 @@ class TripNotFound(DomainError):
 
 
 class InvalidSeats(DomainError):
+    """Raised when a booking asks for a seat count that is not a whole number from 1 to
+    `max_seats`."""
+
     code = "invalid_seats"
 
     def __init__(self, seats: object, max_seats: int) -> None:
@@ -162,6 +187,8 @@ class InvalidSeats(DomainError):
 
 
 class NotEnoughSeats(DomainError):
+    """Raised when a trip has fewer seats left than a booking asks for."""
+
     code = "not_enough_seats"
 
     def __init__(self, requested: int, available: int) -> None:
@@ -175,6 +202,8 @@ class NotEnoughSeats(DomainError):
 
 
 class TripDeparted(DomainError):
+    """Raised when booking a trip, or cancelling a booking on one, that has already left."""
+
     code = "trip_departed"
 
     def __init__(self, trip_id: int) -> None:
@@ -183,6 +212,8 @@ class TripDeparted(DomainError):
 
 
 class BookingNotFound(DomainError):
+    """Raised alike for a missing booking id and another user's, so ids reveal nothing."""
+
     code = "booking_not_found"
 
     def __init__(self, booking_id: object) -> None:
@@ -191,6 +222,8 @@ class BookingNotFound(DomainError):
 
 
 class AlreadyCancelled(DomainError):
+    """Raised when cancelling a booking already cancelled under a different idempotency key."""
+
     code = "already_cancelled"
 
     def __init__(self, booking_id: int) -> None:
@@ -199,6 +232,8 @@ class AlreadyCancelled(DomainError):
 
 
 class TicketNotFound(DomainError):
+    """Raised alike for a missing ticket id and another user's, so ids reveal nothing."""
+
     code = "ticket_not_found"
 
     def __init__(self, ticket_id: object) -> None:
@@ -207,6 +242,8 @@ class TicketNotFound(DomainError):
 
 
 class InvalidPriority(DomainError):
+    """Raised when a ticket priority is not urgent, high or medium (or critical, normal)."""
+
     code = "invalid_priority"
 
     def __init__(self, priority: object) -> None:
@@ -215,6 +252,8 @@ class InvalidPriority(DomainError):
 
 
 class InvalidTicketStatus(DomainError):
+    """Raised when a ticket is moved to a status other than open, in_progress or resolved."""
+
     code = "invalid_ticket_status"
 
     def __init__(self, status: object) -> None:
@@ -223,6 +262,8 @@ class InvalidTicketStatus(DomainError):
 
 
 class CustomerNotFound(DomainError):
+    """Raised when the tenant has no customer with the (normalised) email."""
+
     code = "customer_not_found"
 
     def __init__(self, email: str) -> None:
@@ -231,6 +272,8 @@ class CustomerNotFound(DomainError):
 
 
 class TenantNotFound(DomainError):
+    """Raised when no tenant is registered under the slug."""
+
     code = "tenant_not_found"
 
     def __init__(self, tenant: str) -> None:

@@ -26,6 +26,7 @@ class Flags:
         self._clock = clock
 
     async def is_enabled(self, tenant: str, name: str) -> bool:
+        """The tenant's stored value, else the `DEFAULT_FLAGS` default, else False."""
         value = await self._db.fetchval(
             "SELECT enabled FROM feature_flags WHERE tenant = ? AND name = ?", [tenant, name]
         )
@@ -51,6 +52,8 @@ class Flags:
         return profile_from_row(row), enabled
 
     async def set(self, tenant: str, name: str, enabled: bool) -> None:
+        """Store `enabled` for the tenant's flag, replacing any earlier value; raises
+        ValueError for a malformed tenant slug."""
         check_tenant(tenant)
         await self._db.execute(
             "INSERT INTO feature_flags (tenant, name, enabled, updated_at) VALUES (?, ?, ?, ?) "

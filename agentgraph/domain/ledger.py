@@ -38,6 +38,7 @@ class Posted:
 
 
 async def ensure_treasury(tx: Executor, tenant: str, now: datetime) -> None:
+    """Create the tenant's `TREASURY` wallet (balance 0) unless it exists, in `tx`."""
     await tx.execute(
         "INSERT INTO wallets (tenant, phone, kind, balance, created_at, updated_at) "
         "VALUES (?, ?, 'system', 0, ?, ?) ON CONFLICT (tenant, phone) DO NOTHING",

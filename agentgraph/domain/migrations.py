@@ -35,6 +35,8 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 
 @dataclass(frozen=True, slots=True)
 class Migration:
+    """One schema version for one engine: its number, its name from the file name, its SQL."""
+
     version: int
     name: str
     sql: str

@@ -18,6 +18,9 @@ from agentgraph.clock import KIGALI
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Profile:
+    """A user of one tenant. `language` (en or fr) is the reply language; `opted_out` is set
+    by STOP and cleared by START, and while it is set the channel answers only START."""
+
     id: int
     tenant: str
     phone: str
@@ -66,6 +69,8 @@ class Transfer:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Trip:
+    """One departure; `departure` is UTC (see `local_departure`), `price` is RWF per seat."""
+
     id: int
     tenant: str
     origin: str
@@ -133,6 +138,8 @@ class Ticket:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Customer:
+    """A SaaS customer (the `acme`-style tenant); `email` is stored lowercased."""
+
     id: int
     tenant: str
     email: str

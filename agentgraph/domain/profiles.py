@@ -43,6 +43,8 @@ def check_tenant(tenant: str) -> str:
 
 
 def normalize_language(language: object) -> str:
+    """`en` or `fr` for a code or a language name in English or French, in any case;
+    raises `InvalidLanguage`."""
     if not isinstance(language, str):
         raise InvalidLanguage(language)
     key = language.strip().lower()
@@ -53,6 +55,8 @@ def normalize_language(language: object) -> str:
 
 
 def normalize_name(name: object) -> str:
+    """`name` with runs of whitespace collapsed to one space; raises `InvalidName` unless
+    that leaves 1 to `NAME_MAX_LENGTH` characters."""
     if not isinstance(name, str):
         raise InvalidName(NAME_MAX_LENGTH)
     cleaned = " ".join(name.split())
@@ -62,6 +66,7 @@ def normalize_name(name: object) -> str:
 
 
 def profile_from_row(row: Row) -> Profile:
+    """A `Profile` from a row selected with `PROFILE_COLUMNS`."""
     return Profile(
         id=int(row["id"]),
         tenant=row["tenant"],
@@ -104,6 +109,7 @@ async def ensure_profile(
 
 
 async def profile_exists(db: Executor, tenant: str, phone: str) -> bool:
+    """Whether the (already normalised) phone has a profile in the tenant; only reads."""
     row = await db.fetchone(
         "SELECT 1 AS found FROM profiles WHERE tenant = ? AND phone = ?", [tenant, phone]
     )

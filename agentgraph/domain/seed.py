@@ -40,6 +40,7 @@ from agentgraph.domain.trips import CITIES
 
 
 def topup_key(phone: str) -> str:
+    """The idempotency key of the user's demo top-up: one per phone however often seeded."""
     return f"seed:topup:{phone}"
 
 

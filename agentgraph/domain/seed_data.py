@@ -46,6 +46,8 @@ FARES: dict[frozenset[str], int] = {
 
 
 class ArticleSeed(NamedTuple):
+    """A help article to seed; (tenant, slug) is its natural key."""
+
     tenant: str
     slug: str
     title: str
@@ -227,12 +229,17 @@ ARTICLES: tuple[ArticleSeed, ...] = (
 
 
 class CustomerSeed(NamedTuple):
+    """An `acme` customer to seed; the email is its natural key."""
+
     email: str
     name: str
     company: str
 
 
 class SubscriptionSeed(NamedTuple):
+    """A subscription to seed; offsets are days from the customer's creation date and an
+    `end_offset_days` of None means open-ended."""
+
     email: str
     plan: str
     status: str
@@ -243,6 +250,9 @@ class SubscriptionSeed(NamedTuple):
 
 
 class InvoiceSeed(NamedTuple):
+    """An invoice to seed, keyed by `number`; offsets are days from the customer's creation
+    date and a `paid_offset_days` of None means unpaid."""
+
     email: str
     number: str
     amount: int

@@ -72,6 +72,8 @@ def priority_for(text: str) -> str:
 
 
 def normalize_priority(priority: object) -> str:
+    """`urgent`, `high` or `medium` for that word or an alias (`critical`, `normal`) in any
+    case; raises `InvalidPriority` for anything else, non-strings included."""
     key = str(priority).strip().lower() if isinstance(priority, str) else ""
     key = _PRIORITY_ALIASES.get(key, key)
     if key not in PRIORITIES:

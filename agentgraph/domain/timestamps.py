@@ -37,6 +37,7 @@ def as_datetime(value: datetime | str) -> datetime:
 
 
 def as_optional_datetime(value: datetime | str | None) -> datetime | None:
+    """`as_datetime` for a nullable column: None stays None."""
     return None if value is None else as_datetime(value)
 
 
@@ -50,6 +51,7 @@ def as_date(value: date | str) -> date:
 
 
 def as_optional_date(value: date | str | None) -> date | None:
+    """`as_date` for a nullable column: None stays None."""
     return None if value is None else as_date(value)
 
 

@@ -39,6 +39,7 @@ def normalize_city(name: str) -> str:
 
 
 def trip_from_row(row: Row) -> Trip:
+    """A `Trip` from a row selected with `TRIP_COLUMNS`."""
     return Trip(
         id=int(row["id"]),
         tenant=row["tenant"],

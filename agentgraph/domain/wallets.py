@@ -54,6 +54,8 @@ def check_amount(amount: object) -> int:
 
 
 def clean_note(note: str | None) -> str | None:
+    """The note with whitespace collapsed and cut to `NOTE_MAX_LENGTH` characters; None for a
+    missing or blank note."""
     if note is None:
         return None
     cleaned = " ".join(str(note).split())[:NOTE_MAX_LENGTH]
@@ -61,6 +63,8 @@ def clean_note(note: str | None) -> str | None:
 
 
 def check_key(key: str) -> str:
+    """`key` unchanged if it is a non-blank string; ValueError otherwise (a programming
+    mistake, not a domain error)."""
     if not isinstance(key, str) or not key.strip():
         raise ValueError("an idempotency key must be a non-empty string")
     return key

@@ -28,12 +28,13 @@ from langgraph.pregel import Pregel
 from langgraph.store.base import BaseStore
 from langgraph.types import Command
 
-from agentgraph.engagement.conductor.context import EngagementContext, thread_id
+from agentgraph.engagement.conductor.context import EngagementContext
 from agentgraph.engagement.conductor.deps import ConductorDeps
 from agentgraph.engagement.delivery.organizer_hub import OrganizerHub
 from agentgraph.engagement.detection.collector import SessionKey, SignalCollector
 from agentgraph.engagement.ownership import CycleOwnership
 from agentgraph.engagement.pending import Pending, delete_pending, save_pending
+from agentgraph.threads import event_thread_id
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ class CycleRunner:
     async def _resume_payload(self, key: SessionKey, answer: dict[str, Any] | None) -> Any:
         if answer is None:
             return None
-        config: Any = {"configurable": {"thread_id": thread_id(*key)}}
+        config: Any = {"configurable": {"thread_id": event_thread_id(*key)}}
         state = await self.graph.aget_state(config)
         # Only while the run still waits at that pause: had it passed it, the answer
         # would be taken by the next pause instead.
@@ -93,7 +94,7 @@ class CycleRunner:
 
     async def _run(self, key: SessionKey, payload: Any) -> None:
         event_id, session_id = key
-        config: Any = {"configurable": {"thread_id": thread_id(event_id, session_id)}}
+        config: Any = {"configurable": {"thread_id": event_thread_id(event_id, session_id)}}
         context = EngagementContext(event_id=event_id, session_id=session_id, deps=self.deps)
         previous = self.pending.get(key)
         attempts = previous.attempts + 1 if previous and previous.kind == "running" else 1

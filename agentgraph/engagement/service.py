@@ -70,6 +70,7 @@ from agentgraph.engagement.pending import Pending, load_pending
 from agentgraph.engagement.signals.parsing import parse_frame, parse_redis_payload
 from agentgraph.engagement.signals.redis_bridge import RedisBridge
 from agentgraph.models.budget import RedisSpend, SpendBudget, SpendLedger, StoreSpend
+from agentgraph.prompts import prompt_library
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +117,8 @@ class EngagementService:
             lease_seconds=max(30.0, 6 * settings.engagement_tick_seconds),
         )
         self.publisher = FeedPublisher(self.hub, self.redis)
-        self.notices = ContentWriter(None, self.budget)
+        prompts = prompt_library(settings.prompts_dir)
+        self.notices = ContentWriter(None, self.budget, prompts=prompts)
         # Every run of this process gets these (the graph's nodes read them from the
         # run's context): the organizer hub and Redis, the shared budget, Redis locks.
         self.deps = ConductorDeps.build(
@@ -356,19 +358,15 @@ class EngagementService:
         self._modes[event_id] = current.mode
 
     def _update_gauges(self, results: list[SessionTick]) -> None:
-        telemetry.ACTIVE_SESSIONS.set(len(results))
-        counts = {"AUTO": 0, "SEMI_AUTO": 0, "MANUAL": 0}
+        modes: list[str] = []
         for result in results:
             mode = self._modes.get(result.event_id)
             if mode is None:
                 # First sight of the event in this process: read its settings once.
                 mode = self._modes[result.event_id] = self.settings.engagement_default_mode
                 self._track(asyncio.create_task(self._refresh_mode(result.event_id)))
-            counts[mode] = counts.get(mode, 0) + 1
-        for mode, count in counts.items():
-            telemetry.SESSIONS_BY_MODE.labels(mode).set(count)
-        telemetry.LLM_COST.labels("hour").set(self.budget.spent_hour)
-        telemetry.LLM_COST.labels("day").set(self.budget.spent_day)
+            modes.append(mode)
+        telemetry.record_sessions(modes, self.budget.spent_hour, self.budget.spent_day)
 
 
 @contextlib.asynccontextmanager

@@ -132,3 +132,15 @@ def record_outcome(kind: str, success: bool) -> None:
         INTERVENTIONS_SUCCESSFUL.labels(kind).inc()
         _tallies["successes"] += 1
     SUCCESS_RATE.set(_tallies["successes"] / _tallies["outcomes"])
+
+
+def record_sessions(modes: list[str], spent_hour: float, spent_day: float) -> None:
+    """Set the per-tick gauges: active sessions (one mode each) and LLM spend."""
+    ACTIVE_SESSIONS.set(len(modes))
+    counts = dict.fromkeys(("AUTO", "SEMI_AUTO", "MANUAL"), 0)
+    for mode in modes:
+        counts[mode] = counts.get(mode, 0) + 1
+    for mode, count in counts.items():
+        SESSIONS_BY_MODE.labels(mode).set(count)
+    LLM_COST.labels("hour").set(spent_hour)
+    LLM_COST.labels("day").set(spent_day)

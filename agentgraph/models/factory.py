@@ -42,11 +42,11 @@ def build_openai_model(settings: Settings) -> ChatOpenAI:
     )
 
 
-def _offline_model(clock: Clock) -> BaseChatModel:
+def _offline_model(settings: Settings, clock: Clock) -> BaseChatModel:
     # Imported here so that importing the factory never loads the rule tables.
     from agentgraph.models.offline import OfflineChatModel
 
-    return OfflineChatModel(clock=clock)
+    return OfflineChatModel(clock=clock, prompts_dir=str(settings.prompts_dir))
 
 
 def build_chat_model(
@@ -66,7 +66,7 @@ def build_chat_model(
     `fallback` is given.
     """
     if fallback is None:
-        fallback = _offline_model(clock)
+        fallback = _offline_model(settings, clock)
     if not settings.llm_configured:
         return fallback
     return ResilientChatModel(

@@ -35,6 +35,7 @@ class MaskingFormatter(logging.Formatter):
     """Formats as usual, then masks the whole line, traceback and stack included."""
 
     def format(self, record: logging.LogRecord) -> str:
+        """The record formatted as usual, then passed through `mask_text`."""
         return mask_text(super().format(record))
 
 
@@ -42,6 +43,9 @@ class MaskingFilter(logging.Filter):
     """Masks the message (arguments included) for handlers that keep their own formatter."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Always True (nothing is dropped). The record's message becomes its masked text with
+        the arguments merged in and `args` cleared; a message that fails to format is left
+        as is, for the handler to report."""
         try:
             message = record.getMessage()
         except Exception:

@@ -225,11 +225,14 @@ class WhatsAppChannel:
         await self.delivery.sweep(everything=True)
 
     async def check_queue(self) -> str:
+        """Health check: the queue's kind and depth; raises when the queue cannot be read."""
         depth = await self.queue.depth()
         kind = "redis streams" if self.redis is not None else "in-process"
         return f"{kind}, depth {depth}"
 
     async def check_redis(self) -> str:
+        """Health check: `ok` when Redis answers PING, `not configured` without Redis; raises
+        when Redis does not answer."""
         if self.redis is None:
             return "not configured"
         await self.redis.ping()

@@ -45,7 +45,11 @@ class Delivery:
         self.stale_after_seconds = stale_after_seconds
 
     def backoff(self, attempts: int) -> float:
-        base = min(MAX_BACKOFF_SECONDS, self.backoff_seconds * 2 ** max(attempts - 1, 0))
+        """Seconds to wait after a row's `attempts`-th failed send: `backoff_seconds` doubled
+        per earlier attempt, capped at 60 s, times a random 0.8-1.2 so that rows failing
+        together do not retry together."""
+        # 2.0, not 2: typeshed types int ** int as Any (a negative exponent gives a float).
+        base = min(MAX_BACKOFF_SECONDS, self.backoff_seconds * 2.0 ** max(attempts - 1, 0))
         return base * random.uniform(0.8, 1.2)
 
     async def _attempt(self, row: OutboxRow) -> float | None:

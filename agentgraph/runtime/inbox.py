@@ -138,6 +138,7 @@ class Inbox:
         return int(value or 0)
 
     async def status_of(self, message_id: str) -> str | None:
+        """The stored message's status (`queued` or `done`), or None for an unknown id."""
         value = await self._db.fetchval(
             "SELECT status FROM wa_inbox WHERE message_id = ?", [message_id]
         )

@@ -27,7 +27,12 @@ return 0
 
 
 class ThreadLocks(Protocol):
-    def hold(self, thread_id: str) -> contextlib.AbstractAsyncContextManager[None]: ...
+    """What the channel needs from locks: `LocalLocks` or `RedisLocks`."""
+
+    def hold(self, thread_id: str) -> contextlib.AbstractAsyncContextManager[None]:
+        """`async with locks.hold(thread_id):` waits for the thread's lock and holds it for
+        the block."""
+        ...
 
 
 class LocalLocks:
@@ -39,6 +44,7 @@ class LocalLocks:
 
     @asynccontextmanager
     async def hold(self, thread_id: str) -> AsyncIterator[None]:
+        """Hold the thread's lock for the block; waiters get it in arrival order."""
         lock = self._locks.setdefault(thread_id, asyncio.Lock())
         self._users[thread_id] = self._users.get(thread_id, 0) + 1
         try:
@@ -65,6 +71,9 @@ class RedisLocks:
 
     @asynccontextmanager
     async def hold(self, thread_id: str) -> AsyncIterator[None]:
+        """Hold the thread's lock in this process, then in Redis, for the block. Waiting for
+        Redis polls with backoff (5 ms up to 100 ms); while held the TTL is renewed, and on
+        exit the Redis lock is deleted only if it still carries this holder's token."""
         key = f"{self._prefix}:lock:{thread_id}"
         token = secrets.token_hex(8)
         async with self._local.hold(thread_id):

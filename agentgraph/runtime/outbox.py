@@ -31,6 +31,9 @@ _COLUMNS = (
 
 @dataclass(frozen=True)
 class OutboxRow:
+    """A stored reply. `status` is pending, sending, sent, dev or failed; `payload` is the
+    Graph API message body; `attempts` counts claims; `created_at` is epoch seconds."""
+
     id: int
     idempotency_key: str
     thread_id: str
@@ -48,6 +51,7 @@ class OutboxRow:
 
     @classmethod
     def from_row(cls, row: Row) -> OutboxRow:
+        """The row as read from `wa_outbox`, its payload JSON decoded."""
         return cls(
             id=int(row["id"]),
             idempotency_key=row["idempotency_key"],
@@ -66,6 +70,8 @@ class OutboxRow:
         )
 
     def as_json(self) -> dict[str, Any]:
+        """The row as `GET /dev/outbox` lists it: the recipient as `to`, the inbound message
+        id as `in_reply_to`, the body as `message`."""
         return {
             "id": self.id,
             "to": self.recipient,
@@ -215,12 +221,16 @@ class Outbox:
         return None if row is None else OutboxRow.from_row(row)
 
     async def mark_sent(self, row_id: int, wamid: str | None, *, status: str = "sent") -> None:
+        """Record a finished send: Meta's `wamid` (None when nothing left the machine) under
+        `status` (`sent`, or `dev` in dev mode), clearing any earlier error."""
         await self._db.execute(
             "UPDATE wa_outbox SET status = ?, wamid = ?, sent_at = ?, error = NULL WHERE id = ?",
             [status, wamid, time.time(), row_id],
         )
 
     async def mark_retry(self, row_id: int, next_attempt_at: float, error: str) -> None:
+        """Put a row being sent back to `pending`, due at `next_attempt_at` (epoch seconds),
+        with the error that caused the retry; nothing happens unless it is `sending`."""
         await self._db.execute(
             "UPDATE wa_outbox SET status = 'pending', next_attempt_at = ?, error = ? "
             "WHERE id = ? AND status = 'sending'",
@@ -228,6 +238,8 @@ class Outbox:
         )
 
     async def mark_failed(self, row_id: int, code: int | None, error: str) -> None:
+        """Give up on a row: `failed` with Meta's error code (None if unknown) and message;
+        it is never sent again."""
         await self._db.execute(
             "UPDATE wa_outbox SET status = 'failed', error_code = ?, error = ? WHERE id = ?",
             [code, error, row_id],
@@ -265,6 +277,7 @@ class Outbox:
         return int(value or 0)
 
     async def get(self, row_id: int) -> OutboxRow | None:
+        """The row with this id, or None."""
         row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM wa_outbox WHERE id = ?", [row_id])
         return None if row is None else OutboxRow.from_row(row)
 

@@ -25,16 +25,37 @@ from typing import Any, Protocol
 
 @dataclass(frozen=True)
 class Job:
+    """A request to process one thread; `ref` is its stream entry id (None in process)."""
+
     thread_id: str
     ref: str | None = None
 
 
 class WorkQueue(Protocol):
-    async def put(self, thread_id: str) -> None: ...
-    async def take(self, max_items: int, block_seconds: float) -> list[Job]: ...
-    async def reclaim(self) -> list[Job]: ...
-    async def ack(self, job: Job) -> None: ...
-    async def depth(self) -> int: ...
+    """What the channel needs from a queue: `InProcessQueue` or `RedisStreamQueue`."""
+
+    async def put(self, thread_id: str) -> None:
+        """Ask for the thread to be processed; the request may merge with a waiting one."""
+        ...
+
+    async def take(self, max_items: int, block_seconds: float) -> list[Job]:
+        """Up to `max_items` jobs, waiting at most `block_seconds` for the first; `[]` if
+        none came."""
+        ...
+
+    async def reclaim(self) -> list[Job]:
+        """Jobs taken long ago and never acknowledged (their consumer died), now this
+        consumer's; `[]` when there are none."""
+        ...
+
+    async def ack(self, job: Job) -> None:
+        """Mark a taken job done, once its thread was processed; until then the job may
+        be handed out again."""
+        ...
+
+    async def depth(self) -> int:
+        """How many jobs the queue holds."""
+        ...
 
 
 class InProcessQueue:
@@ -45,12 +66,15 @@ class InProcessQueue:
         self._waiting: set[str] = set()
 
     async def put(self, thread_id: str) -> None:
+        """Queue the thread unless it is already waiting to be taken; never blocks."""
         if thread_id in self._waiting:
             return
         self._waiting.add(thread_id)
         self._queue.put_nowait(thread_id)
 
     async def take(self, max_items: int, block_seconds: float) -> list[Job]:
+        """Wait up to `block_seconds` for a job, then add those already queued, up to
+        `max_items`. A taken thread may be queued again at once."""
         jobs: list[Job] = []
         with contextlib.suppress(TimeoutError):
             first = await asyncio.wait_for(self._queue.get(), timeout=block_seconds)
@@ -62,16 +86,21 @@ class InProcessQueue:
         return jobs
 
     async def reclaim(self) -> list[Job]:
+        """Always `[]`: no other consumer shares these jobs. After a crash,
+        `WhatsAppChannel.recover` re-queues the inbox's unanswered conversations instead."""
         return []
 
     async def ack(self, job: Job) -> None:
+        """Nothing to do: a taken job has left the queue (the worker re-queues a failed one)."""
         return None
 
     async def depth(self) -> int:
+        """Threads waiting to be taken."""
         return self._queue.qsize()
 
 
 def consumer_name() -> str:
+    """A consumer name unique to this process: host name, pid and a random suffix."""
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
@@ -104,6 +133,8 @@ class RedisStreamQueue:
         self._ack = redis.register_script(_ACK)
 
     async def ensure_group(self) -> None:
+        """Create the stream and its `workers` group unless they exist (another process may
+        race to do the same); after the first success this object does not ask again."""
         if self._group_ready:
             return
         try:
@@ -114,9 +145,12 @@ class RedisStreamQueue:
         self._group_ready = True
 
     async def put(self, thread_id: str) -> None:
+        """Append a job for the thread; jobs of one thread are not merged."""
         await self._redis.xadd(self.stream, {"thread": thread_id})
 
     async def take(self, max_items: int, block_seconds: float) -> list[Job]:
+        """Up to `max_items` new entries for this consumer, blocking up to `block_seconds`
+        (at least 1 ms). They stay pending in the group, owned by this consumer, until `ack`."""
         await self.ensure_group()
         answer = await self._redis.xreadgroup(
             self.GROUP,
@@ -132,6 +166,8 @@ class RedisStreamQueue:
         return jobs
 
     async def reclaim(self) -> list[Job]:
+        """Take over up to 100 entries left unacknowledged for `claim_idle_seconds`, scanning
+        the group from where the previous call stopped; entries deleted meanwhile are skipped."""
         await self.ensure_group()
         cursor, entries, *_ = await self._redis.xautoclaim(
             self.stream,
@@ -145,9 +181,13 @@ class RedisStreamQueue:
         return [Job(fields["thread"], entry_id) for entry_id, fields in entries if fields]
 
     async def ack(self, job: Job) -> None:
+        """Acknowledge and delete the job's entry in one atomic script; a job without `ref` is
+        ignored."""
         if job.ref is None:
             return
         await self._ack(keys=[self.stream], args=[self.GROUP, job.ref])
 
     async def depth(self) -> int:
+        """Entries in the stream: waiting and taken-but-unacknowledged alike (acknowledged ones
+        are deleted)."""
         return int(await self._redis.xlen(self.stream))

@@ -20,12 +20,19 @@ Window = Literal["minute", "day"]
 
 @dataclass(frozen=True)
 class RateDecision:
+    """Whether one message may be answered; when refused, `notify` names the window whose
+    notice to send, set only on that window's first refusal."""
+
     allowed: bool
     notify: Window | None = None
 
 
 class RateLimiter(Protocol):
-    async def hit(self, user: str) -> RateDecision: ...
+    """What the channel needs from a limiter: `MemoryRateLimiter` or `RedisRateLimiter`."""
+
+    async def hit(self, user: str) -> RateDecision:
+        """Count one message from `user` and decide on it; refused messages count too."""
+        ...
 
 
 def _decide(minute_count: int, day_count: int, per_minute: int, per_day: int) -> RateDecision:
@@ -45,6 +52,8 @@ class MemoryRateLimiter:
         self._counts: dict[tuple[str, str, int], int] = {}
 
     async def hit(self, user: str) -> RateDecision:
+        """Count and decide in this process, on fixed UTC minutes and days. Past 100,000
+        counters, those of earlier windows are dropped."""
         now = time.time()
         minute, day = int(now // 60), int(now // 86400)
         if len(self._counts) > 100_000:
@@ -77,6 +86,8 @@ class RedisRateLimiter:
         self._hit = redis.register_script(_HIT)
 
     async def hit(self, user: str) -> RateDecision:
+        """Count and decide in Redis: both counters and their expiries change in one atomic
+        script, so concurrent processes never lose a count."""
         now = time.time()
         minute_key = f"{self._prefix}:rl:m:{user}:{int(now // 60)}"
         day_key = f"{self._prefix}:rl:d:{user}:{int(now // 86400)}"

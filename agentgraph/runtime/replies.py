@@ -77,6 +77,8 @@ def texts(*bodies: str) -> list[dict[str, Any]]:
 
 
 def media_ack(media_type: str | None) -> str:
+    """The notice answering a media message, naming its kind (`photo`, `voice message`,
+    ...; `file` for a kind without a name)."""
     return MEDIA_ACK.format(what=MEDIA_NAMES.get(media_type or "", "file"))
 
 

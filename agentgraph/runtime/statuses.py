@@ -70,6 +70,8 @@ class MessageStatuses:
         return changed == 1
 
     async def get(self, wamid: str) -> dict[str, object] | None:
+        """The recorded status of the sent message `wamid` (with recipient, error code and
+        title, and `outside_window`), or None when no status arrived for it."""
         return await self._db.fetchone(
             "SELECT wamid, recipient, status, error_code, error_title, outside_window "
             "FROM wa_message_status WHERE wamid = ?",

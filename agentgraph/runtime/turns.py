@@ -95,6 +95,7 @@ class TurnResult:
     turns: int = 0
 
     def as_json(self) -> dict[str, Any]:
+        """The fields `--jsonl` prints: input, replies, agent and `awaiting_confirmation`."""
         return {
             "input": self.input,
             "replies": self.replies,
@@ -306,6 +307,8 @@ def _pending_confirmation(saved: CheckpointTuple | None) -> dict[str, Any] | Non
 
 def _interrupt_text(item: Interrupt) -> str:
     value = item.value
-    if isinstance(value, dict) and isinstance(value.get("prompt"), str):
-        return value["prompt"]
+    if isinstance(value, dict):
+        prompt = value.get("prompt")
+        if isinstance(prompt, str):
+            return prompt
     return str(value)

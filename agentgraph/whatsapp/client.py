@@ -198,6 +198,7 @@ class GraphClient:
         await self._post(body, phone_number_id)
 
     async def aclose(self) -> None:
+        """Close the connection pool, a `transport` passed in included; sends fail afterwards."""
         if self._client is not None:
             await self._client.aclose()
         elif self._transport is not None:

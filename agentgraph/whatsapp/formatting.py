@@ -67,6 +67,8 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
 
 
 def text_message(body: str, *, reply_to: str | None = None) -> dict[str, Any]:
+    """A text message of `body` as given (not split or clipped: split longer text with
+    `split_text` first), without link previews; `reply_to` quotes that message id."""
     message: dict[str, Any] = {"type": "text", "text": {"body": body, "preview_url": False}}
     if reply_to:
         message["context"] = {"message_id": reply_to}

@@ -76,15 +76,20 @@ class InboundMessage:
     referral: str | None = None
 
     def to_json(self) -> str:
+        """The message as the JSON text the inbox stores; `from_json` reads it back."""
         return json.dumps(asdict(self), ensure_ascii=False)
 
     @classmethod
     def from_json(cls, raw: str) -> InboundMessage:
+        """The message `to_json` wrote; raises ValueError or TypeError for other text."""
         data: dict[str, Any] = json.loads(raw)
         return cls(**data)
 
     @classmethod
     def from_update(cls, update: MessageUpdate) -> InboundMessage:
+        """The message of a webhook update, mapped as the module docstring says. It never
+        raises on content: a type it does not know, or an interactive reply that carries
+        errors, becomes `unsupported`, and an unreadable timestamp becomes None."""
         m = update.message
         kind: Kind = "unsupported"
         text: str | None = None

@@ -34,24 +34,34 @@ class _Model(BaseModel):
 
 
 class Metadata(_Model):
+    """`value.metadata`: the business phone number the change was addressed to."""
+
     display_phone_number: str | None = None
     phone_number_id: str
 
 
 class Profile(_Model):
+    """`value.contacts[].profile`: the sender's WhatsApp profile name."""
+
     name: str | None = None
 
 
 class Contact(_Model):
+    """`value.contacts[]`: a sender's WhatsApp id and profile."""
+
     wa_id: str | None = None
     profile: Profile | None = None
 
 
 class ErrorData(_Model):
+    """`errors[].error_data`: Meta's detailed explanation of an error."""
+
     details: str | None = None
 
 
 class ApiError(_Model):
+    """An item of an `errors` array (of a value, a message or a status)."""
+
     code: int
     title: str | None = None
     message: str | None = None
@@ -59,6 +69,8 @@ class ApiError(_Model):
 
 
 class MessageContext(_Model):
+    """`messages[].context`: the message this one replies to, and whether it was forwarded."""
+
     from_: str | None = Field(default=None, alias="from")
     id: str | None = None
     forwarded: bool | None = None
@@ -66,10 +78,14 @@ class MessageContext(_Model):
 
 
 class Text(_Model):
+    """`messages[].text`: the body of a text message."""
+
     body: str
 
 
 class Media(_Model):
+    """`messages[].image`, `audio`, `video`, `document` or `sticker`: the attachment."""
+
     id: str | None = None
     mime_type: str | None = None
     caption: str | None = None
@@ -79,6 +95,8 @@ class Media(_Model):
 
 
 class Location(_Model):
+    """`messages[].location`: a shared pin."""
+
     latitude: float
     longitude: float
     name: str | None = None
@@ -86,28 +104,38 @@ class Location(_Model):
 
 
 class Reaction(_Model):
+    """`messages[].reaction`: an emoji reaction to the earlier message `message_id`."""
+
     message_id: str | None = None
     emoji: str | None = None
 
 
 class Button(_Model):
+    """`messages[].button`: a tap on a template's quick-reply button."""
+
     payload: str | None = None
     text: str | None = None
 
 
 class ReplyId(_Model):
+    """`interactive.button_reply` or `list_reply`: the button or list row the user chose."""
+
     id: str
     title: str | None = None
     description: str | None = None
 
 
 class Interactive(_Model):
+    """`messages[].interactive`: the user's answer to reply buttons or a list message."""
+
     type: str
     button_reply: ReplyId | None = None
     list_reply: ReplyId | None = None
 
 
 class Referral(_Model):
+    """`messages[].referral`: the ad or post a click-to-WhatsApp conversation came from."""
+
     source_url: str | None = None
     source_type: str | None = None
     headline: str | None = None
@@ -115,11 +143,15 @@ class Referral(_Model):
 
 
 class System(_Model):
+    """`messages[].system`: a notice from WhatsApp itself, such as a changed number."""
+
     body: str | None = None
     type: str | None = None
 
 
 class Message(_Model):
+    """`value.messages[]`: one inbound message; `type` says which content field is set."""
+
     from_: str = Field(alias="from")
     id: str
     timestamp: str | None = None
@@ -142,6 +174,8 @@ class Message(_Model):
 
 
 class Status(_Model):
+    """`value.statuses[]`: sent, delivered, read or failed, for a message we sent."""
+
     id: str
     status: str
     timestamp: str | None = None
@@ -150,6 +184,8 @@ class Status(_Model):
 
 
 class Value(_Model):
+    """`changes[].value` of a `messages` change: contacts, messages, statuses and errors."""
+
     messaging_product: str | None = None
     metadata: Metadata
     contacts: list[Contact] | None = None
@@ -176,11 +212,15 @@ class Change(_Model):
 
 
 class Entry(_Model):
+    """`entry[]`: the changes of one WhatsApp Business Account (`id`)."""
+
     id: str
     changes: list[Change]
 
 
 class WebhookBody(_Model):
+    """The whole notification; an `object` other than `whatsapp_business_account` fails."""
+
     object: Literal["whatsapp_business_account"]
     entry: list[Entry]
 
@@ -203,6 +243,8 @@ def parse_webhook(raw: bytes) -> WebhookBody:
 
 @dataclass(frozen=True)
 class MessageUpdate:
+    """One inbound message with the business number it was sent to and the sender's name."""
+
     phone_number_id: str
     message: Message
     contact_name: str | None
@@ -210,12 +252,16 @@ class MessageUpdate:
 
 @dataclass(frozen=True)
 class StatusUpdate:
+    """One delivery status with the business number that sent the message."""
+
     phone_number_id: str
     status: Status
 
 
 @dataclass(frozen=True)
 class ErrorUpdate:
+    """One error Meta reported about a change rather than a message, with its number."""
+
     phone_number_id: str
     error: ApiError
 

@@ -23,7 +23,7 @@ EventId = Annotated[str, Path(pattern=ID_PATTERN, description="1-64 of A-Z a-z 0
 
 
 def get_engagement(request: Request) -> EngagementService:
-    """The process's `EngagementService` (opened in the lifespan)."""
+    """The process's `EngagementService`, set on `app.state` by `open_conductor`."""
     service: EngagementService = request.app.state.engagement
     return service
 

@@ -36,7 +36,8 @@ async def _forward(websocket: WebSocket, queue: asyncio.Queue[dict[str, Any]]) -
 
 @router.websocket("/v1/events/{event_id}/organizer")
 async def organizer(websocket: WebSocket, event_id: str) -> None:
-    """Stream the event's feed to one organizer and take its approvals (module docstring)."""
+    """Feed one event's conductor messages to an organizer and take their approvals until
+    either side closes; the frames are in the module docstring."""
     if not valid_id(event_id):
         await websocket.close(code=1008, reason="invalid event id")
         return

@@ -54,7 +54,7 @@ router = APIRouter(route_class=_FiniteErrorsRoute)
 
 @router.get("/v1/events/{event_id}/settings", response_model=EventSettings)
 async def get_event_settings(event_id: EventId, service: EngagementDep) -> EventSettings:
-    """The event's conductor settings (defaults when never configured)."""
+    """The event's settings: what was stored for it over the configured defaults."""
     return await service.event_settings(event_id)
 
 
@@ -62,5 +62,6 @@ async def get_event_settings(event_id: EventId, service: EngagementDep) -> Event
 async def put_event_settings(
     event_id: EventId, update: EventSettingsUpdate, service: EngagementDep
 ) -> EventSettings:
-    """Apply a partial update; the full settings after it."""
+    """Change the fields sent with a value (`cooldowns` entries merge with the current
+    ones), store the result and answer the full settings."""
     return await service.update_event_settings(event_id, update)

@@ -22,7 +22,7 @@ router = APIRouter()
 
 @router.websocket("/v1/events/{event_id}/sessions/{session_id}/signals")
 async def signals(websocket: WebSocket, event_id: str, session_id: str) -> None:
-    """Record attendee signal frames for one session (see the module docstring)."""
+    """Record one attendee session's signal frames until the client disconnects."""
     if not (valid_id(event_id) and valid_id(session_id)):
         await websocket.close(code=1008, reason="invalid event or session id")
         return

@@ -11,12 +11,13 @@ from langgraph.types import Command
 
 from agentgraph.clock import ManualClock
 from agentgraph.config import Settings
-from agentgraph.engagement.conductor.context import EngagementContext, thread_id
+from agentgraph.engagement.conductor.context import EngagementContext
 from agentgraph.engagement.conductor.deps import ConductorDeps
 from agentgraph.engagement.conductor.event_settings import EventSettingsUpdate, save_event_settings
 from agentgraph.engagement.conductor.graph import build_engagement_graph
 from agentgraph.engagement.delivery.publisher import RecordingPublisher
 from agentgraph.persistence import open_persistence
+from agentgraph.threads import event_thread_id
 
 DROP = {
     "anomaly": {
@@ -60,7 +61,7 @@ async def test_crash_mid_act_resumes_without_delivering_twice(
 ) -> None:
     settings = any_settings.model_copy(update={"engagement_min_confidence": 0.0})
     clock, publisher = ManualClock(), CrashingPublisher(crash_on)
-    config: Any = {"configurable": {"thread_id": thread_id("ev-crash", "s1")}}
+    config: Any = {"configurable": {"thread_id": event_thread_id("ev-crash", "s1")}}
     deps = ConductorDeps.build(settings, publisher=publisher, clock=clock, rng=random.Random(3))
     context = EngagementContext(event_id="ev-crash", session_id="s1", deps=deps)
     async with open_persistence(settings) as persistence:
@@ -95,7 +96,7 @@ async def test_each_anomaly_starts_a_fresh_cycle_on_the_session_thread(
 ) -> None:
     settings = sqlite_settings.model_copy(update={"engagement_min_confidence": 0.0})
     clock, publisher = ManualClock(), RecordingPublisher()
-    config: Any = {"configurable": {"thread_id": thread_id("ev-cyc", "s1")}}
+    config: Any = {"configurable": {"thread_id": event_thread_id("ev-cyc", "s1")}}
     deps = ConductorDeps.build(settings, publisher=publisher, clock=clock, rng=random.Random(1))
     context = EngagementContext(event_id="ev-cyc", session_id="s1", deps=deps)
     async with open_persistence(settings) as persistence:

@@ -14,7 +14,7 @@ from langgraph.types import Command
 from agentgraph.clock import ManualClock
 from agentgraph.config import Settings
 from agentgraph.engagement.conductor.bandit import namespace
-from agentgraph.engagement.conductor.context import EngagementContext, thread_id
+from agentgraph.engagement.conductor.context import EngagementContext
 from agentgraph.engagement.conductor.deps import ConductorDeps
 from agentgraph.engagement.conductor.event_settings import EventSettingsUpdate, save_event_settings
 from agentgraph.engagement.conductor.graph import build_engagement_graph
@@ -22,6 +22,7 @@ from agentgraph.engagement.conductor.policy import prior
 from agentgraph.engagement.delivery.publisher import RecordingPublisher
 from agentgraph.engagement.detection.simulation import HIGH, LOW, Rates
 from agentgraph.persistence import open_persistence
+from agentgraph.threads import event_thread_id
 from tests.integration.test_engagement_graph import DROP
 from tests.integration.test_engagement_service import (
     Session,
@@ -49,7 +50,7 @@ async def test_a_crash_inside_act_still_delivers_the_intervention_once(
 ) -> None:
     settings = any_settings.model_copy(update={"engagement_min_confidence": 0.0})
     clock, publisher = ManualClock(), RecordingPublisher()
-    config: Any = {"configurable": {"thread_id": thread_id("ev-act", "s1")}}
+    config: Any = {"configurable": {"thread_id": event_thread_id("ev-act", "s1")}}
     deps = ConductorDeps.build(settings, publisher=publisher, clock=clock, rng=random.Random(3))
     context = EngagementContext(event_id="ev-act", session_id="s1", deps=deps)
     async with open_persistence(settings) as persistence:
@@ -90,7 +91,7 @@ async def test_learning_counts_an_outcome_once_when_rerun_after_a_crash(
             await super().organizer(event_id, message)
 
     publisher = DiesAfterLearning()
-    config: Any = {"configurable": {"thread_id": thread_id("ev-learn", "s1")}}
+    config: Any = {"configurable": {"thread_id": event_thread_id("ev-learn", "s1")}}
     deps = ConductorDeps.build(settings, publisher=publisher, clock=clock, rng=random.Random(3))
     context = EngagementContext(event_id="ev-learn", session_id="s1", deps=deps)
     async with open_persistence(settings) as persistence:
@@ -178,7 +179,7 @@ async def test_organizer_notifications_never_reach_the_attendee_channel(
         deps = ConductorDeps.build(settings, publisher=publisher, clock=ManualClock())
         await graph.ainvoke(
             EXIT,
-            {"configurable": {"thread_id": thread_id("ev-note", "s1")}},
+            {"configurable": {"thread_id": event_thread_id("ev-note", "s1")}},
             context=EngagementContext(event_id="ev-note", session_id="s1", deps=deps),
         )
     organizer = [m["intervention_type"] for m in publisher.of_type("intervention")]

@@ -15,7 +15,7 @@ from langgraph.store.base import BaseStore
 from agentgraph.clock import ManualClock
 from agentgraph.config import Settings
 from agentgraph.engagement.conductor.bandit import namespace
-from agentgraph.engagement.conductor.context import EngagementContext, thread_id
+from agentgraph.engagement.conductor.context import EngagementContext
 from agentgraph.engagement.conductor.deps import ConductorDeps
 from agentgraph.engagement.conductor.event_settings import EventSettingsUpdate, save_event_settings
 from agentgraph.engagement.conductor.graph import build_engagement_graph
@@ -27,6 +27,7 @@ from agentgraph.engagement.service import EngagementService, open_engagement
 from agentgraph.observability.metrics import REGISTRY
 from agentgraph.persistence import open_persistence
 from agentgraph.testing import ScriptedChatModel
+from agentgraph.threads import event_thread_id
 
 TICK = 5.0
 
@@ -354,7 +355,7 @@ async def test_a_cycle_cut_by_a_crash_resumes_at_start_up(sqlite_settings: Setti
         with pytest.raises(Crash):
             await graph.ainvoke(
                 drop,
-                {"configurable": {"thread_id": thread_id("ev-up", "s1")}},
+                {"configurable": {"thread_id": event_thread_id("ev-up", "s1")}},
                 context=EngagementContext(event_id="ev-up", session_id="s1", deps=deps),
                 durability="sync",
             )

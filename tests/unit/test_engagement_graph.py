@@ -16,7 +16,7 @@ from langgraph.types import Command
 from agentgraph.clock import ManualClock
 from agentgraph.config import Settings
 from agentgraph.engagement.conductor import nodes
-from agentgraph.engagement.conductor.context import EngagementContext, thread_id
+from agentgraph.engagement.conductor.context import EngagementContext
 from agentgraph.engagement.conductor.deps import ConductorDeps, standalone_deps
 from agentgraph.engagement.conductor.event_settings import (
     EventSettingsUpdate,
@@ -25,6 +25,7 @@ from agentgraph.engagement.conductor.event_settings import (
 from agentgraph.engagement.conductor.graph import build_engagement_graph
 from agentgraph.engagement.conductor.state import EngagementState
 from agentgraph.engagement.delivery.publisher import RecordingPublisher
+from agentgraph.threads import event_thread_id
 
 DROP: Any = {
     "anomaly": {
@@ -74,7 +75,7 @@ async def test_a_cycle_runs_on_deps_from_the_context(settings: Settings) -> None
     await save_event_settings(store, "ev", EventSettingsUpdate(mode="AUTO"), settings)
     deps = ConductorDeps.build(settings, publisher=publisher, clock=clock, rng=random.Random(3))
     graph = build_engagement_graph().compile(checkpointer=InMemorySaver(), store=store)
-    config: Any = {"configurable": {"thread_id": thread_id("ev", "s1")}}
+    config: Any = {"configurable": {"thread_id": event_thread_id("ev", "s1")}}
     context = EngagementContext(event_id="ev", session_id="s1", deps=deps)
     paused = await graph.ainvoke(DROP, config, context=context)
     pause = paused["__interrupt__"][0].value
@@ -102,7 +103,7 @@ async def test_an_input_without_an_anomaly_or_a_snapshot_is_refused(
     publisher = RecordingPublisher()
     deps = ConductorDeps.build(settings, publisher=publisher, clock=ManualClock())
     graph = build_engagement_graph().compile(checkpointer=InMemorySaver(), store=InMemoryStore())
-    config: Any = {"configurable": {"thread_id": thread_id("ev", "s1")}}
+    config: Any = {"configurable": {"thread_id": event_thread_id("ev", "s1")}}
     context = EngagementContext(event_id="ev", session_id="s1", deps=deps)
     with pytest.raises(ValueError, match=r"engagement graph|unknown anomaly type") as refused:
         await graph.ainvoke(given, config, context=context)

@@ -12,6 +12,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.tools import BaseTool, tool
 
 from agentgraph.clock import KIGALI, ManualClock
+from agentgraph.handoff import HANDOFF_DESTINATION
 from agentgraph.models.offline import OfflineChatModel
 from agentgraph.models.offline.tables import load_tables
 
@@ -123,7 +124,9 @@ def _handoff(agent: str) -> BaseTool:
         return f"Transferred to {agent}."
 
     handoff.__doc__ = f"Hand the conversation to {agent}."
-    return tool(f"transfer_to_{agent}")(handoff)
+    made = tool(f"transfer_to_{agent}")(handoff)
+    made.metadata = {HANDOFF_DESTINATION: agent}
+    return made
 
 
 HANDOFFS = {a: _handoff(a) for a in ("triage", "booking", "payment", "support")}
@@ -674,7 +677,12 @@ def test_framework_errors_are_not_shown_to_the_user():
 
 def test_the_specialist_acts_after_a_handoff():
     call = AIMessage("", tool_calls=[{"name": "transfer_to_payment", "args": {}, "id": "h1"}])
-    moved = ToolMessage("Transferred to payment.", tool_call_id="h1", name="transfer_to_payment")
+    moved = ToolMessage(
+        "Transferred to payment.",
+        tool_call_id="h1",
+        name="transfer_to_payment",
+        response_metadata={HANDOFF_DESTINATION: "payment"},
+    )
     message = ask("payment", "what's my balance", call, moved)
     assert only_call(message) == ("check_balance", {})
 
@@ -685,7 +693,14 @@ def test_loop_guard_stops_handing_off_after_two_handoffs():
         call_id = f"h{n}"
         name = f"transfer_to_{agent}"
         history.append(AIMessage("", tool_calls=[{"name": name, "args": {}, "id": call_id}]))
-        history.append(ToolMessage(f"Transferred to {agent}.", tool_call_id=call_id, name=name))
+        history.append(
+            ToolMessage(
+                f"Transferred to {agent}.",
+                tool_call_id=call_id,
+                name=name,
+                response_metadata={HANDOFF_DESTINATION: agent},
+            )
+        )
     message = ask("triage", *history)
     assert not message.tool_calls
     assert message.content == reply("unavailable")
@@ -698,6 +713,7 @@ def test_a_refused_handoff_is_not_retried():
         tool_call_id="h1",
         name="transfer_to_payment",
         status="error",
+        response_metadata={HANDOFF_DESTINATION: "payment"},
     )
     message = ask("triage", "what's my balance", call, refused)
     assert not message.tool_calls
@@ -709,7 +725,14 @@ def test_loop_guard_answers_the_menu_itself():
     for n in range(2):
         name = "transfer_to_triage"
         history.append(AIMessage("", tool_calls=[{"name": name, "args": {}, "id": f"h{n}"}]))
-        history.append(ToolMessage("Transferred.", tool_call_id=f"h{n}", name=name))
+        history.append(
+            ToolMessage(
+                "Transferred.",
+                tool_call_id=f"h{n}",
+                name=name,
+                response_metadata={HANDOFF_DESTINATION: "triage"},
+            )
+        )
     message = ask("support", *history)
     assert message.content == reply("menu")
 

@@ -27,7 +27,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from agentgraph.engagement.conductor.policy import InterventionType
 from agentgraph.models.budget import SpendBudget
 from agentgraph.models.pricing import estimate_cost_usd, price_for
-from agentgraph.prompts import load_table, load_text
+from agentgraph.prompts import PromptLibrary, prompt_library
 
 logger = logging.getLogger(__name__)
 
@@ -84,11 +84,13 @@ class ContentWriter:
         prompt: str | None = None,
         timeout_seconds: float = 20.0,
         default_price_per_mtok: float = 10.0,
+        prompts: PromptLibrary | None = None,
     ) -> None:
         self.model = model
         self.budget = budget
-        self.templates = templates or load_table("engagement_templates.json")
-        self.prompt = prompt or load_text("engagement.md")
+        library = prompts or prompt_library()
+        self.templates = templates or library.table("engagement_templates.json")
+        self.prompt = prompt or library.text("engagement.md")
         self.timeout_seconds = timeout_seconds
         self.default_price_per_mtok = default_price_per_mtok
 

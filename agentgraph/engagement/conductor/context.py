@@ -5,7 +5,7 @@ and passes its own `deps` (`ConductorDeps`). LangGraph Studio sends a plain dict
 the two ids (both default to a demo event and session, so an empty context runs
 too); its runs get `standalone_deps()`, built once per process from the settings.
 `deps` is hidden from the context's JSON schema, so Studio shows only the two ids.
-The thread id of a run is always `thread_id(event_id, session_id)`.
+The thread id of a run is always `agentgraph.threads.event_thread_id(event_id, session_id)`.
 """
 
 from __future__ import annotations
@@ -30,8 +30,3 @@ class EngagementContext:
     deps: SkipJsonSchema[ConductorDeps] = field(
         default_factory=standalone_deps, repr=False, compare=False
     )
-
-
-def thread_id(event_id: str, session_id: str) -> str:
-    """The thread of a session's conductor cycles: `event:{event_id}:{session_id}`."""
-    return f"event:{event_id}:{session_id}"

@@ -38,6 +38,7 @@ from agentgraph.engagement.delivery.publisher import LogPublisher, Publisher
 from agentgraph.engagement.ownership import CycleOwnership
 from agentgraph.models import build_chat_model
 from agentgraph.models.budget import SpendBudget
+from agentgraph.prompts import prompt_library
 
 EventLock = Callable[[str], AbstractAsyncContextManager[None]]
 
@@ -78,7 +79,10 @@ class ConductorDeps:
             clock=clock,
         )
         writer = ContentWriter(
-            model, spend, default_price_per_mtok=settings.engagement_llm_default_price_usd_per_mtok
+            model,
+            spend,
+            default_price_per_mtok=settings.engagement_llm_default_price_usd_per_mtok,
+            prompts=prompt_library(settings.prompts_dir),
         )
         return cls(
             settings=settings,

@@ -102,7 +102,8 @@ class RedisBridge:
         finally:
             self.connected = False
             with contextlib.suppress(RedisError, OSError):
-                await pubsub.aclose()
+                # redis-py types PubSub.aclose without annotations.
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def publish_intervention(self, event_id: str, message: dict[str, Any]) -> bool:
         """Publish an intervention; False (logged) when Redis is unreachable."""

@@ -3,9 +3,10 @@
 `OfflineChatModel()` answers like a tool-calling LLM: `bind_tools(tools)` returns a
 copy that knows the tools' names and argument schemas, and each call returns one
 `AIMessage` that is either a single tool call (only ever of a bound tool, with the
-argument names of `docs/architecture.md`) or a non-empty text reply, in English or
-French after the user. It plays the agent its tools imply (only `transfer_to_*`
-handoffs: triage; otherwise booking, payment or support by their domain tools),
+argument names the tools declare) or a non-empty text reply, in English or French
+after the user. Handoff tools are known by their metadata (`agentgraph.handoff`). It
+plays the agent its tools imply (only handoffs: triage; otherwise booking, payment
+or support by their domain tools),
 unless `role=` or an `agent: <name>` line in a system message says otherwise.
 Output is deterministic for a given conversation and day; the day is the Kigali
 calendar day of the injected `clock` (default `SYSTEM_CLOCK`), so a test moves a
@@ -34,7 +35,8 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field
 
 from agentgraph.clock import KIGALI, SYSTEM_CLOCK, Clock
-from agentgraph.models.offline.policy import Call, decide, is_handoff, message_text
+from agentgraph.handoff import handoff_destination
+from agentgraph.models.offline.policy import Call, decide, message_text
 from agentgraph.models.offline.tables import load_tables
 from agentgraph.state import AGENT_NAMES
 
@@ -67,6 +69,10 @@ class OfflineChatModel(BaseChatModel):
         default_factory=dict,
         description="Bound tools: name -> JSON schema of the arguments (set by bind_tools).",
     )
+    handoffs: dict[str, str] = Field(
+        default_factory=dict,
+        description="Bound handoff tools: name -> destination agent (from their metadata).",
+    )
     # Kept out of model_dump, and so out of traced invocation parameters: a clock is a
     # collaborator, not a setting of the model.
     clock: Clock = Field(
@@ -93,11 +99,16 @@ class OfflineChatModel(BaseChatModel):
         """A copy of this model that knows `tools`; `tool_choice` and kwargs are accepted
         for interface compatibility and have no effect (the rules pick the tool)."""
         schemas: dict[str, dict[str, Any]] = {}
+        handoffs: dict[str, str] = {}
         for tool in tools:
             spec = convert_to_openai_tool(tool)
             function = spec.get("function", spec)
-            schemas[str(function["name"])] = dict(function.get("parameters") or {})
-        return self.model_copy(update={"tool_schemas": schemas})
+            name = str(function["name"])
+            schemas[name] = dict(function.get("parameters") or {})
+            destination = handoff_destination(tool)
+            if destination is not None:
+                handoffs[name] = destination
+        return self.model_copy(update={"tool_schemas": schemas, "handoffs": handoffs})
 
     def infer_role(self, messages: Sequence[BaseMessage] = ()) -> str:
         """The agent this model plays: `role`, else a system `agent:` line, else the tools."""
@@ -109,7 +120,7 @@ class OfflineChatModel(BaseChatModel):
                 if m and m.group(1).lower() in AGENT_NAMES:
                     return m.group(1).lower()
         names = set(self.tool_schemas)
-        domain = {n for n in names if not is_handoff(n)}
+        domain = {n for n in names if n not in self.handoffs}
         if not domain:
             return "triage"
         roles = load_tables(self.prompts_dir).roles
@@ -118,7 +129,8 @@ class OfflineChatModel(BaseChatModel):
         if overlap[best]:
             return best
         # Only shared tools (balance, profile): the specialist with no handoff to itself.
-        unreachable = [r for r in roles if f"transfer_to_{r}" not in names]
+        reachable = set(self.handoffs.values())
+        unreachable = [r for r in roles if r not in reachable]
         return unreachable[0] if len(unreachable) == 1 else "specialist"
 
     def _respond(self, messages: list[BaseMessage]) -> AIMessage:
@@ -126,6 +138,7 @@ class OfflineChatModel(BaseChatModel):
             messages,
             role=self.infer_role(messages),
             bound=self.tool_schemas,
+            handoffs=self.handoffs,
             tables=load_tables(self.prompts_dir),
             # Calendar days are Rwandan days, as the trip tools read them.
             today=self.clock.now().astimezone(KIGALI).date(),

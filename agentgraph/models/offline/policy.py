@@ -21,12 +21,12 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage, ToolMessage
 
+from agentgraph.handoff import handoff_destination
 from agentgraph.models.offline.reading import Reading, read_message
 from agentgraph.models.offline.slots import Slots, merge_slots
 from agentgraph.models.offline.tables import Tables
 from agentgraph.models.offline.text import normalize
 
-HANDOFF_PREFIX = "transfer_to_"
 # Older user messages that may lend an intent or slots to the current one.
 SCAN_LIMIT = 6
 # Handoff results since the user spoke after which the model stops handing off.
@@ -69,11 +69,6 @@ def message_text(message: BaseMessage) -> str:
     return "\n".join(parts)
 
 
-def is_handoff(tool_name: str) -> bool:
-    """True for a handoff tool (`transfer_to_<agent>`), which moves the turn elsewhere."""
-    return tool_name.startswith(HANDOFF_PREFIX)
-
-
 @dataclass(frozen=True)
 class _Need:
     """What serving an intent takes: the tool, the args known, the slots still missing."""
@@ -87,12 +82,19 @@ class _Need:
 class _Conversation:
     """The message list with the lookups the policy needs, readings cached."""
 
-    def __init__(self, messages: Sequence[BaseMessage], tables: Tables, today: date) -> None:
+    def __init__(
+        self,
+        messages: Sequence[BaseMessage],
+        tables: Tables,
+        today: date,
+        handoffs: Mapping[str, str],
+    ) -> None:
         self.messages = list(messages)
         self.tables = tables
         self.today = today
-        self.call_names = {
-            call["id"]: call["name"]
+        self.handoffs = handoffs
+        self.call_names: dict[str, str] = {
+            str(call["id"]): str(call["name"])
             for m in self.messages
             if m.type == "ai"
             for call in getattr(m, "tool_calls", [])
@@ -111,7 +113,11 @@ class _Conversation:
         name = getattr(message, "name", None)
         if name:
             return str(name)
-        return self.call_names.get(getattr(message, "tool_call_id", ""), "")
+        return self.call_names.get(str(getattr(message, "tool_call_id", "")), "")
+
+    def is_handoff_result(self, message: BaseMessage) -> bool:
+        """True for the result of a handoff (it moved the turn, it answers nothing)."""
+        return handoff_destination(message) is not None or self.tool_name(message) in self.handoffs
 
     def completed_after(self, index: int) -> set[str]:
         """Tools (not handoffs) that returned without error after message `index`."""
@@ -120,7 +126,7 @@ class _Conversation:
             for m in self.messages[index + 1 :]
             if isinstance(m, ToolMessage) and m.status != "error"
         )
-        return {n for n in names if not is_handoff(n)}
+        return {n for n in names if n not in self.handoffs}
 
     def last_ai_text(self, before: int) -> str:
         for m in reversed(self.messages[:before]):
@@ -307,7 +313,7 @@ def _relay(conv: _Conversation, tail: list[BaseMessage], lang: str) -> Say | Non
             start = offset + 1
     texts = []
     for m in tail[start:]:
-        if not isinstance(m, ToolMessage) or is_handoff(conv.tool_name(m)):
+        if not isinstance(m, ToolMessage) or conv.is_handoff_result(m):
             continue
         text = message_text(m).strip()
         if not text or (m.status == "error" and _FRAMEWORK_ERROR.search(text)):
@@ -321,11 +327,14 @@ def decide(
     *,
     role: str,
     bound: Mapping[str, Mapping[str, Any]],
+    handoffs: Mapping[str, str],
     tables: Tables,
     today: date,
 ) -> Plan:
-    """The next step for the agent `role` with tools `bound` (name -> JSON schema)."""
-    conv = _Conversation(messages, tables, today)
+    """The next step for the agent `role` with tools `bound` (name -> JSON schema), of
+    which `handoffs` (name -> destination agent) move the conversation."""
+    conv = _Conversation(messages, tables, today, handoffs)
+    handoff_to = {agent: name for name, agent in handoffs.items() if name in bound}
     if not conv.humans:
         return Say(tables.reply("menu", "en"))
     tail = conv.messages[conv.humans[-1] + 1 :]
@@ -333,17 +342,17 @@ def decide(
     relayed = _relay(conv, tail, lang)
     if relayed:
         return relayed
-    handoffs = [m for m in tail if isinstance(m, ToolMessage) and is_handoff(conv.tool_name(m))]
+    moved = [m for m in tail if isinstance(m, ToolMessage) and conv.is_handoff_result(m)]
     # A refused handoff means the graph wants an answer now, whatever the count.
-    may_hand_off = len(handoffs) < MAX_HANDOFFS and all(m.status != "error" for m in handoffs)
+    may_hand_off = len(moved) < MAX_HANDOFFS and all(m.status != "error" for m in moved)
 
     if intent is None:
         return Say(tables.reply("fallback", lang))
     spec = tables.intents[intent]
     if spec.tool is None:
         if intent in ("greeting", "help"):
-            target = HANDOFF_PREFIX + "triage"
-            if role != "triage" and may_hand_off and target in bound:
+            target = handoff_to.get("triage")
+            if role != "triage" and may_hand_off and target is not None:
                 return Call(target, {"reason": intent})
             return Say(tables.reply("menu", lang))
         key = {"thanks": "thanks", "goodbye": "goodbye"}.get(intent, "nothing_pending")
@@ -356,7 +365,7 @@ def decide(
         return Call(need.tool, _fit_schema(need.args, bound[need.tool]))
     if may_hand_off:
         for agent in spec.agents:
-            target = HANDOFF_PREFIX + agent
-            if agent != role and target in bound:
+            target = handoff_to.get(agent)
+            if agent != role and target is not None:
                 return Call(target, {"reason": intent})
     return Say(tables.reply("unavailable", lang))

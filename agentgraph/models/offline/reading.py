@@ -39,7 +39,9 @@ class Reading:
     content_words: int
 
 
-def _score(tables: Tables, norm: str, slots: Slots) -> tuple[str | None, float, list[str], dict]:
+def _score(
+    tables: Tables, norm: str, slots: Slots
+) -> tuple[str | None, float, list[str], dict[str, float]]:
     present = slots.present()
     best: str | None = None
     best_score = 0.0

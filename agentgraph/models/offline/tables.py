@@ -1,7 +1,7 @@
 """The offline model's data tables, loaded once per directory and compiled.
 
 `load_tables(directory)` reads `intents.json` and `offline_replies.json` from the
-prompts directory (by default `agentgraph.prompts.PROMPTS_DIR`) and returns a frozen
+prompts directory (by default `agentgraph.prompts.DEFAULT_PROMPTS_DIR`) and returns a frozen
 `Tables`: compiled intent patterns in priority order, language markers, stopwords,
 the role-to-tool map, compiled slot tables and the reply texts. Results are cached
 per directory, so calling it on every model turn costs a dictionary lookup.
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from agentgraph.models.offline.text import SlotTables, normalize, phrase_regex
-from agentgraph.prompts import PROMPTS_DIR
+from agentgraph.prompts import DEFAULT_PROMPTS_DIR
 
 LANGUAGES = ("en", "fr")
 
@@ -147,5 +147,5 @@ def _load(directory: Path) -> Tables:
 
 
 def load_tables(directory: str | Path | None = None) -> Tables:
-    """Compiled tables from `directory`, by default `agentgraph.prompts.PROMPTS_DIR`; cached."""
-    return _load(Path(directory if directory is not None else PROMPTS_DIR).resolve())
+    """Compiled tables from `directory` (default: the shipped prompts); cached."""
+    return _load(Path(directory if directory is not None else DEFAULT_PROMPTS_DIR).resolve())
