@@ -11,6 +11,7 @@ here before a reader finds it.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import shlex
@@ -54,6 +55,11 @@ def _clean_env(**extra: str) -> dict[str, str]:
 
 PYTHON = _blocks("python")
 SHELL = _blocks("bash")
+
+
+@pytest.mark.parametrize(("where", "code"), _blocks("json"), ids=[w for w, _ in _blocks("json")])
+def test_json_snippet_parses(where, code):
+    json.loads(code)
 
 
 def test_the_documents_hold_the_snippets_this_test_expects():

@@ -852,3 +852,19 @@ def test_account_lookups_without_an_email_use_the_callers_own_account():
     # No email in the message: the tool answers for the account linked to the caller.
     message = ask("support", "show invoices")
     assert [(c["name"], c["args"]) for c in message.tool_calls] == [("list_invoices", {})]
+
+
+def test_a_route_started_before_a_handoff_is_completed_after_it():
+    """The handoff into the specialist is no served request: the origin the user gave
+    before it still counts when the destination follows."""
+    call = AIMessage("", tool_calls=[{"name": "transfer_to_booking", "args": {}, "id": "h1"}])
+    moved = ToolMessage(
+        "Transferred to booking.",
+        tool_call_id="h1",
+        name="transfer_to_booking",
+        response_metadata={HANDOFF_DESTINATION: "booking"},
+    )
+    asked = AIMessage("Where would you like to go from Kigali?")
+    name, args = only_call(ask("booking", "trips from Kigali", call, moved, asked, "to Huye"))
+    assert name == "search_trips"
+    assert (args["origin"], args["destination"]) == ("Kigali", "Huye")

@@ -121,12 +121,11 @@ class _Conversation:
 
     def completed_after(self, index: int) -> set[str]:
         """Tools (not handoffs) that returned without error after message `index`."""
-        names = (
+        return {
             self.tool_name(m)
             for m in self.messages[index + 1 :]
-            if isinstance(m, ToolMessage) and m.status != "error"
-        )
-        return {n for n in names if n not in self.handoffs}
+            if isinstance(m, ToolMessage) and m.status != "error" and not self.is_handoff_result(m)
+        }
 
     def last_ai_text(self, before: int) -> str:
         for m in reversed(self.messages[:before]):
