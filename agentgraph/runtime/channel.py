@@ -43,6 +43,7 @@ from agentgraph.runtime.locks import LocalLocks, RedisLocks, ThreadLocks
 from agentgraph.runtime.outbox import Outbox
 from agentgraph.runtime.queue import InProcessQueue, RedisStreamQueue, WorkQueue
 from agentgraph.runtime.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from agentgraph.runtime.rejected import RejectedUpdates
 from agentgraph.runtime.statuses import MessageStatuses
 from agentgraph.runtime.tenancy import NumberTenants
 from agentgraph.runtime.turns import APOLOGY
@@ -52,6 +53,7 @@ from agentgraph.whatsapp.inbound import InboundMessage
 from agentgraph.whatsapp.payloads import (
     ErrorUpdate,
     MessageUpdate,
+    RejectedUpdate,
     StatusUpdate,
     WebhookBody,
     iter_updates,
@@ -103,6 +105,7 @@ class WhatsAppChannel:
         self.pending_batch = PENDING_BATCH
         self.outbox = Outbox(db)
         self.statuses = MessageStatuses(db)
+        self.rejected = RejectedUpdates(db)
         self.tenants = NumberTenants(settings)
         self.policy = ConversationPolicy(assistant, settings, limiter)
         self.delivery = Delivery(
@@ -130,8 +133,25 @@ class WhatsAppChannel:
             if expected and update.phone_number_id != expected:
                 log.warning("dropped an update for another number %s", update.phone_number_id)
                 continue
-            if isinstance(update, MessageUpdate):
-                message = InboundMessage.from_update(update)
+            if isinstance(update, RejectedUpdate):
+                await self.rejected.record(
+                    update.phone_number_id, update.kind, update.item_id, update.reason, update.raw
+                )
+            elif isinstance(update, MessageUpdate):
+                try:
+                    message = InboundMessage.from_update(update)
+                except Exception as exc:
+                    # A well-formed update this code cannot turn into a message: it is
+                    # recorded and dropped, never allowed to cost the rest of the body.
+                    log.exception("could not read WhatsApp message %s", update.message.id)
+                    await self.rejected.record(
+                        update.phone_number_id,
+                        "message",
+                        update.message.id,
+                        f"{type(exc).__name__}: {exc}",
+                        update.message,
+                    )
+                    continue
                 tenant = self.tenants.tenant_for(message.phone_number_id)
                 thread = conversation_thread_id("whatsapp", tenant, "+" + message.wa_id)
                 entries.append(InboxEntry(tenant, thread, message))

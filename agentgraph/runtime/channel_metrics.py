@@ -46,3 +46,10 @@ OUTBOUND = Counter(
     ["status"],
     registry=REGISTRY,
 )
+REJECTED = Counter(
+    "agentgraph_webhook_rejected_updates_total",
+    "Updates of a webhook body that could not be read and were dropped (by kind: message, "
+    "status, error); the rest of the body is answered.",
+    ["kind"],
+    registry=REGISTRY,
+)

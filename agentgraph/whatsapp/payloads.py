@@ -1,11 +1,18 @@
 """Pydantic models of WhatsApp Cloud API webhook bodies, and their flattening.
 
-`parse_webhook(raw)` validates a POST body (bytes) and raises `InvalidPayload` for
-malformed JSON or a shape that is not a `whatsapp_business_account` notification, so
-the server can answer 400 before anything is processed. `iter_updates(body)` yields
-every message, status and error of every entry and change, in body order, each with
-the `phone_number_id` it was addressed to. Unknown extra fields are kept (Meta adds
-fields over time); only the fields agentgraph reads are typed.
+`parse_webhook(raw)` validates a POST body's envelope (bytes -> `WebhookBody`) and
+raises `InvalidPayload` for malformed JSON (including JSON nested deeper than Python
+can read) or a shape that is not a `whatsapp_business_account` notification, so the
+server can answer 400 before anything is processed. The messages, statuses and
+errors inside are kept raw and validated one by one by `iter_updates(body)`, which
+yields every one of them in body order, each with the `phone_number_id` it was
+addressed to: a well-formed one as a `MessageUpdate`, `StatusUpdate` or
+`ErrorUpdate`, an odd one (wrong types, missing fields, impossible coordinates, a
+sender that is no phone number) as a `RejectedUpdate` saying why. One odd update
+never costs the others of its body. Strings are cleaned of lone UTF-16 surrogates
+(valid JSON, but no database can store them): each is replaced by "?". Unknown
+extra fields are kept (Meta adds fields over time); only the fields agentgraph reads
+are typed.
 """
 
 from __future__ import annotations
@@ -22,15 +29,42 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
+
+# Bounds of what one update may hold (Meta's own ids and numbers are far shorter).
+MAX_ID_CHARS = 512
+WA_ID_PATTERN = r"^[0-9]{5,20}$"
 
 
 class InvalidPayload(ValueError):
     """The body is not JSON or not a WhatsApp Business Account notification."""
 
 
+def clean_text(value: str) -> str:
+    """`value` with every lone UTF-16 surrogate replaced by "?" (storable UTF-8)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "replace").decode("utf-8")
+    return value
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _clean_strings(cls, data: Any) -> Any:
+        # Each model cleans its own level; nested models clean theirs.
+        if not isinstance(data, dict):
+            return data
+        return {
+            (clean_text(k) if isinstance(k, str) else k): (
+                clean_text(v) if isinstance(v, str) else v
+            )
+            for k, v in data.items()
+        }
 
 
 class Metadata(_Model):
@@ -95,10 +129,10 @@ class Media(_Model):
 
 
 class Location(_Model):
-    """`messages[].location`: a shared pin."""
+    """`messages[].location`: a shared pin (a point on Earth; anything else is refused)."""
 
-    latitude: float
-    longitude: float
+    latitude: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    longitude: float = Field(ge=-180, le=180, allow_inf_nan=False)
     name: str | None = None
     address: str | None = None
 
@@ -152,8 +186,8 @@ class System(_Model):
 class Message(_Model):
     """`value.messages[]`: one inbound message; `type` says which content field is set."""
 
-    from_: str = Field(alias="from")
-    id: str
+    from_: str = Field(alias="from", pattern=WA_ID_PATTERN)
+    id: str = Field(min_length=1, max_length=MAX_ID_CHARS)
     timestamp: str | None = None
     type: str
     context: MessageContext | None = None
@@ -176,10 +210,10 @@ class Message(_Model):
 class Status(_Model):
     """`value.statuses[]`: sent, delivered, read or failed, for a message we sent."""
 
-    id: str
+    id: str = Field(min_length=1, max_length=MAX_ID_CHARS)
     status: str
-    timestamp: str | None = None
-    recipient_id: str
+    timestamp: str | None = Field(default=None, pattern=r"^[0-9]{1,12}$")
+    recipient_id: str = Field(min_length=1, max_length=MAX_ID_CHARS)
     errors: list[ApiError] | None = None
 
 
@@ -188,10 +222,11 @@ class Value(_Model):
 
     messaging_product: str | None = None
     metadata: Metadata
-    contacts: list[Contact] | None = None
-    messages: list[Message] | None = None
-    statuses: list[Status] | None = None
-    errors: list[ApiError] | None = None
+    # Kept raw: `iter_updates` validates each item (and each list) on its own.
+    contacts: Any = None
+    messages: Any = None
+    statuses: Any = None
+    errors: Any = None
 
 
 class Change(_Model):
@@ -231,10 +266,14 @@ def parse_webhook(raw: bytes) -> WebhookBody:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidPayload(f"body is not JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidPayload("body is nested too deeply to read") from None
     if not isinstance(data, dict):
         raise InvalidPayload("body is not a JSON object")
     try:
         return WebhookBody.model_validate(data)
+    except RecursionError:
+        raise InvalidPayload("body is nested too deeply to read") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
@@ -266,25 +305,97 @@ class ErrorUpdate:
     error: ApiError
 
 
-Update = MessageUpdate | StatusUpdate | ErrorUpdate
+@dataclass(frozen=True)
+class RejectedUpdate:
+    """One message, status or error of a body that could not be read, and why.
+
+    `item_id` is the item's own id when it had a readable one; `raw` is the item as
+    it arrived (for the record of rejected updates)."""
+
+    phone_number_id: str
+    kind: Literal["message", "status", "error"]
+    reason: str
+    item_id: str | None
+    raw: Any
+
+
+Update = MessageUpdate | StatusUpdate | ErrorUpdate | RejectedUpdate
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "item"
+        return f"{where}: {first.get('msg')}"
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _item_id(item: Any) -> str | None:
+    value = item.get("id") if isinstance(item, dict) else None
+    return clean_text(value)[:MAX_ID_CHARS] if isinstance(value, str) else None
+
+
+def _items(
+    number: str, kind: Literal["message", "status", "error"], items: Any
+) -> tuple[list[Any], RejectedUpdate | None]:
+    """The items of one list field, or a rejection when the field is no list."""
+    if items is None:
+        return [], None
+    if isinstance(items, list):
+        return items, None
+    return [], RejectedUpdate(number, kind, f"{kind} list: not a list", None, items)
+
+
+def _contact_names(items: Any) -> dict[str, str | None]:
+    names: dict[str, str | None] = {}
+    if not isinstance(items, list):
+        return names  # contacts only lend display names; a broken list costs nothing
+    for item in items:
+        try:
+            contact = Contact.model_validate(item)
+        except (ValidationError, RecursionError):
+            continue  # a contact only lends a display name; the message stands alone
+        if contact.wa_id:
+            names[contact.wa_id] = contact.profile.name if contact.profile else None
+    return names
 
 
 def iter_updates(body: WebhookBody) -> Iterator[Update]:
-    """Every message, status and system error in the body, in order."""
+    """Every message, status and system error in the body, in order; each item is
+    validated on its own, and one that fails is yielded as a `RejectedUpdate`."""
     for entry in body.entry:
         for change in entry.changes:
             value = change.value
             if not isinstance(value, Value):
                 continue
             number = value.metadata.phone_number_id
-            names = {
-                c.wa_id: (c.profile.name if c.profile else None)
-                for c in value.contacts or []
-                if c.wa_id
-            }
-            for message in value.messages or []:
+            names = _contact_names(value.contacts)
+            messages, broken = _items(number, "message", value.messages)
+            statuses, broken_statuses = _items(number, "status", value.statuses)
+            errors, broken_errors = _items(number, "error", value.errors)
+            for rejection in (broken, broken_statuses, broken_errors):
+                if rejection is not None:
+                    yield rejection
+            for item in messages:
+                try:
+                    message = Message.model_validate(item)
+                except (ValidationError, RecursionError) as exc:
+                    yield RejectedUpdate(number, "message", _reason(exc), _item_id(item), item)
+                    continue
                 yield MessageUpdate(number, message, names.get(message.from_))
-            for status in value.statuses or []:
+            for item in statuses:
+                try:
+                    status = Status.model_validate(item)
+                except (ValidationError, RecursionError) as exc:
+                    yield RejectedUpdate(number, "status", _reason(exc), _item_id(item), item)
+                    continue
                 yield StatusUpdate(number, status)
-            for error in value.errors or []:
+            for item in errors:
+                try:
+                    error = ApiError.model_validate(item)
+                except (ValidationError, RecursionError) as exc:
+                    yield RejectedUpdate(number, "error", _reason(exc), None, item)
+                    continue
                 yield ErrorUpdate(number, error)

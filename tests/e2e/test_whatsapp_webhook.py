@@ -129,14 +129,66 @@ async def test_refusals_process_nothing(sqlite_settings, sink):
         assert malformed.status_code == 400
         unknown = await post_signed(http, json.dumps({"object": "page", "entry": []}).encode())
         assert unknown.status_code == 400
+        deep = b'{"object": "whatsapp_business_account", "entry": ' + b"[" * 5000 + b"]" * 5000
+        too_deep = await post_signed(http, deep + b"}")
+        assert too_deep.status_code == 400
+        assert "nested too deeply" in too_deep.json()["detail"]
+        # A well-formed body whose only message cannot be read: taken (200), the
+        # message recorded as rejected, nothing stored or answered.
         no_sender = json.loads(good)
         del no_sender["entry"][0]["changes"][0]["value"]["messages"][0]["from"]
-        bad_shape = await post_signed(http, json.dumps(no_sender).encode())
-        assert bad_shape.status_code == 400
-        await asyncio.sleep(0.1)
+        odd = await post_signed(http, json.dumps(no_sender).encode())
+        assert odd.status_code == 200
         assert await channel.inbox.depth() == 0
         assert await channel.outbox.recent() == []
         assert sink.requests == []
+        (rejected,) = await channel.rejected.recent()
+        assert (rejected.kind, rejected.reason) == ("message", "from: Field required")
+
+
+def _hostile_messages() -> list[dict]:
+    """Messages that are valid JSON but cannot be taken as they are."""
+    base = {"from": USER, "timestamp": "1700000000"}
+    return [
+        {**base, "id": "wamid.inf", "type": "location",
+         "location": {"latitude": float("inf"), "longitude": 30.0}},
+        {**base, "id": "wamid.nan", "type": "location",
+         "location": {"latitude": float("nan"), "longitude": 30.0}},
+        {**base, "id": "wamid.far", "type": "location",
+         "location": {"latitude": 123.0, "longitude": 30.0}},
+        {**base, "id": "wamid.types", "type": "text", "text": {"body": 42}},
+        {**base, "id": "wamid.sender", "from": "not-a-number", "type": "text",
+         "text": {"body": "hi"}},
+        {**base, "id": "", "type": "text", "text": {"body": "no id"}},
+    ]  # fmt: skip
+
+
+async def test_odd_updates_are_recorded_and_the_rest_of_the_body_is_answered(sqlite_settings, sink):
+    """One signed body: good messages around every kind of hostile one. The good ones
+    (a text with a lone surrogate, and one carrying an unknown field nested 900 deep,
+    included) are answered once each and in order, the lone surrogate kept as "?";
+    the odd ones are recorded with why; Meta gets a 200 (a 5xx would make it redeliver
+    the body forever)."""
+    first = text_message("first", mid="wamid.good.1")
+    deep = {**text_message("deep", mid="wamid.deep"), "extra": json.loads("[" * 900 + "]" * 900)}
+    surrogate = text_message("placeholder", mid="wamid.surrogate")
+    last = text_message("last", mid="wamid.good.2")
+    body = json.loads(webhook([first, *_hostile_messages(), deep, surrogate, last]))
+    raw = json.dumps(body).replace("Infinity", "1e999").replace("placeholder", "x\\ud800y")
+    raw = raw.encode()
+    async with running_app(channel_settings(sqlite_settings, sink.url)) as (http, channel):
+        response = await post_signed(http, raw)
+        assert response.status_code == 200
+        await settle(channel)
+        rejected = {r.item_id: r for r in await channel.rejected.recent()}
+    assert sink.texts(USER) == [ECHO + "first", ECHO + "deep", ECHO + "x?y", ECHO + "last"]
+    assert set(rejected) == {
+        "wamid.inf", "wamid.nan", "wamid.far", "wamid.types", "wamid.sender", "",
+    }  # fmt: skip
+    assert "latitude" in rejected["wamid.inf"].reason
+    assert "text.body" in rejected["wamid.types"].reason
+    assert "from" in rejected["wamid.sender"].reason
+    assert all(r.kind == "message" for r in rejected.values())
 
 
 async def test_a_notification_that_cannot_be_stored_is_not_acknowledged(
