@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agentgraph.prompts import DEFAULT_PROMPTS_DIR
 
-CrashPoint = Literal["after_commit"]
+CrashPoint = Literal["after_effect", "after_checkpoint", "after_commit", "after_send"]
 
 
 class ConfigError(RuntimeError):
@@ -129,9 +129,14 @@ class Settings(BaseSettings):
         validation_alias="AGENTGRAPH_CRASH_AT",
         description=(
             "Tests only: the process SIGKILLs itself at this point of a turn "
-            "('after_commit': right after the outbox commit, before any send). "
-            "Unset in normal operation."
+            "(after_effect, after_checkpoint, after_commit, after_send; see "
+            "agentgraph.faults). Unset in normal operation."
         ),
+    )
+    crash_mode: Literal["kill", "raise"] = Field(
+        default="kill",
+        validation_alias="AGENTGRAPH_CRASH_MODE",
+        description="Tests only: 'raise' raises SimulatedCrash at the crash point instead.",
     )
 
     # WhatsApp Cloud API

@@ -1,6 +1,8 @@
 """Typed graph state for the assistant.
 
-`AssistantInput` is what a caller sends: new messages. `AssistantState` adds what
+`AssistantInput` is what a caller sends: new messages, and (from the runtime) the
+key of the turn and the ids of the inbound messages it answers, so a turn that ran
+to its end is known as done after a crash. `AssistantState` adds what
 the graph keeps between turns: which agent owns the conversation, the running
 summary of trimmed history, whether a human has taken over, and per-turn counters
 that the entry node resets at the start of every turn. The engagement conductor's
@@ -35,11 +37,22 @@ def merge_usage(left: dict[str, Any] | None, right: dict[str, Any] | None) -> di
     return out
 
 
+def latest(left: Any, right: Any) -> Any:
+    """Reducer keeping the newest value: a resume re-run after a crash may write the
+    turn's key again in a step whose earlier write was kept."""
+    return right
+
+
 @dataclass(kw_only=True)
 class AssistantInput:
     """What a caller sends into the assistant graph."""
 
     messages: Annotated[list[AnyMessage], add_messages] = field(default_factory=list)
+    turn_key: Annotated[str, latest] = ""
+    """The turn this input starts or resumes (the first inbound message's id); the
+    agent node stamps it on its answers. Empty for callers that track no turns."""
+    turn_inputs: Annotated[list[str], latest] = field(default_factory=list)
+    """Ids of the inbound messages this turn answers."""
 
 
 @dataclass(kw_only=True)

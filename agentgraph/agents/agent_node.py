@@ -28,7 +28,7 @@ from agentgraph.domain import Domain
 from agentgraph.models.pricing import estimate_cost_usd
 from agentgraph.observability.metrics import LLM_COST, LLM_TOKENS
 from agentgraph.state import AssistantState
-from agentgraph.tools.idempotency import CREATED_AT
+from agentgraph.tools.idempotency import CREATED_AT, TURN_KEY
 
 __all__ = ["EMPTY_REPLY", "make_agent_node", "render_prompt", "usage_update"]
 
@@ -104,8 +104,10 @@ def make_agent_node(
         if not isinstance(answer, AIMessage):
             answer = AIMessage(content=str(getattr(answer, "content", answer)))
         answer.name = spec.name
-        # Tools read this to keep confirmation deadlines fixed across re-runs.
+        # Tools read this to keep confirmation deadlines fixed across re-runs; the turn
+        # key lets a crashed turn's replies be found again in the checkpoint.
         answer.response_metadata[CREATED_AT] = clock.now().isoformat()
+        answer.response_metadata[TURN_KEY] = state.turn_key
         if not answer.tool_calls and not answer.text.strip():
             log.warning("agent %s produced an empty reply; answering with the default", spec.name)
             answer.content = EMPTY_REPLY

@@ -169,6 +169,20 @@ class Bookings:
             row = await self._owned(tx, tenant, phone, booking_id)
         return booking_from_row(row)
 
+    async def created_with(self, tenant: str, idempotency_key: str) -> Booking | None:
+        """The booking created under `idempotency_key` (`replayed=True`), or None."""
+        row = await self._db.fetchone(
+            _SELECT + "WHERE b.tenant = ? AND b.create_key = ?", [tenant, idempotency_key]
+        )
+        return None if row is None else booking_from_row(row, replayed=True)
+
+    async def cancelled_with(self, tenant: str, idempotency_key: str) -> Booking | None:
+        """The booking cancelled under `idempotency_key` (`replayed=True`), or None."""
+        row = await self._db.fetchone(
+            _SELECT + "WHERE b.tenant = ? AND b.cancel_key = ?", [tenant, idempotency_key]
+        )
+        return None if row is None else booking_from_row(row, replayed=True)
+
     async def cancel(
         self, tenant: str, phone: str, booking_id: int, idempotency_key: str
     ) -> Booking:

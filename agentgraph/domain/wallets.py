@@ -201,6 +201,16 @@ class Wallets:
             created_at=posted.created_at,
         )
 
+    async def transfer_by_key(self, tenant: str, idempotency_key: str) -> Transfer | None:
+        """The transfer recorded under `idempotency_key` (`replayed=True`), or None.
+
+        What a re-run of the request that made it reads, to answer it again instead
+        of judging it anew against balances it already changed."""
+        row = await find_transfer(self._db, tenant, idempotency_key)
+        if row is None or row["kind"] != "transfer":
+            return None
+        return _transfer_from_row(row, replayed=True)
+
     async def credit(
         self, tenant: str, phone: str, amount: int, idempotency_key: str, note: str | None
     ) -> int:

@@ -12,7 +12,7 @@ turn for a user of a tenant. Where the data lives is logged at start-up and kept
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +26,7 @@ from agentgraph.clock import SYSTEM_CLOCK, Clock
 from agentgraph.config import Settings, load_settings
 from agentgraph.context import Channel, Context
 from agentgraph.domain.phones import normalize_phone
+from agentgraph.faults import Faults
 from agentgraph.models import build_chat_model
 from agentgraph.persistence import Persistence, open_persistence
 from agentgraph.prompts import prompt_library
@@ -56,13 +57,16 @@ class Assistant:
         thread_id: str | None = None,
         customer_email: str | None = None,
         staff: bool = False,
+        inputs: Sequence[str] = (),
     ) -> TurnResult:
         """Run one turn for `user` (any phone format; normalised to E.164) of `tenant`.
 
         The thread is the user's conversation on `channel` unless `thread_id` names
         one. `customer_email` is the caller's verified email (the only SaaS account
         they may look up); `staff=True` marks an operator console that may look up
-        any customer."""
+        any customer. `inputs` are the channel's ids of the messages the text stands
+        for (see `TurnRunner.send`): with them a redelivered or re-run turn is answered
+        once and its money moves once."""
         phone = normalize_phone(user)
         context = Context(
             tenant_id=tenant,
@@ -72,7 +76,7 @@ class Assistant:
             staff=staff,
         )
         thread = thread_id or conversation_thread_id(channel, tenant, phone)
-        return await self.runner.send(thread, text, context)
+        return await self.runner.send(thread, text, context, inputs=inputs)
 
 
 @asynccontextmanager
@@ -110,5 +114,6 @@ async def open_assistant(
             prune_every=settings.prune_every_turns,
             clock=clock,
             prompts=prompt_library(settings.prompts_dir),
+            faults=Faults.from_settings(settings),
         )
         yield Assistant(settings, persistence, graph, runner)

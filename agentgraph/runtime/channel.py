@@ -15,9 +15,10 @@ arrived within the debounce window of each other while a turn ran share the next
 turn. For each turn the replies are committed to the outbox together with marking
 the inbound messages answered, then delivered.
 
-Crash testing: with `AGENTGRAPH_CRASH_AT=after_commit` (`Settings.crash_at`) the
-process kills itself (SIGKILL) right after a turn's outbox commit and before any
-send. The setting is unset in normal operation and then does nothing.
+Crash testing: `AGENTGRAPH_CRASH_AT` names a point where the process dies
+(`agentgraph.faults`); the channel holds `after_commit` (right after a turn's
+outbox commit, before any send) and hands the others to the delivery and the
+assistant's runner. Unset in normal operation, it does nothing.
 """
 
 from __future__ import annotations
@@ -25,18 +26,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import signal
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from agentgraph.config import Settings
 from agentgraph.domain.phones import mask_phone
+from agentgraph.faults import Faults
 from agentgraph.runtime import replies
 from agentgraph.runtime.assistant import Assistant
 from agentgraph.runtime.channel_metrics import DEDUP_HITS, INBOUND
-from agentgraph.runtime.conversation import ConversationPolicy, mergeable
+from agentgraph.runtime.conversation import Answer, ConversationPolicy, mergeable
 from agentgraph.runtime.delivery import Delivery
 from agentgraph.runtime.inbox import Inbox, InboxEntry, InboxRow
 from agentgraph.runtime.locks import LocalLocks, RedisLocks, ThreadLocks
@@ -50,12 +50,12 @@ from agentgraph.runtime.turns import APOLOGY
 from agentgraph.threads import conversation_thread_id, mask_thread_id
 from agentgraph.whatsapp.client import GraphClient
 from agentgraph.whatsapp.inbound import InboundMessage
-from agentgraph.whatsapp.payloads import (
+from agentgraph.whatsapp.payloads import WebhookBody
+from agentgraph.whatsapp.updates import (
     ErrorUpdate,
     MessageUpdate,
     RejectedUpdate,
     StatusUpdate,
-    WebhookBody,
     iter_updates,
 )
 
@@ -108,22 +108,19 @@ class WhatsAppChannel:
         self.rejected = RejectedUpdates(db)
         self.tenants = NumberTenants(settings)
         self.policy = ConversationPolicy(assistant, settings, limiter)
+        self.faults = Faults.from_settings(settings)
         self.delivery = Delivery(
             self.outbox,
             client,
             max_attempts=settings.outbox_max_attempts,
             backoff_seconds=settings.outbox_backoff_seconds,
+            faults=self.faults,
         )
 
     @property
     def dev_mode(self) -> bool:
         """True without a Graph API client: replies stay in the dev outbox."""
         return self.client is None
-
-    def _crash_point(self, name: str) -> None:
-        """Die here, as a power cut would, when the crash-test setting names this point."""
-        if self.settings.crash_at == name:
-            os.kill(os.getpid(), signal.SIGKILL)
 
     async def ingest(self, body: WebhookBody) -> int:
         """Store and enqueue every update of a webhook body; returns new messages."""
@@ -192,21 +189,23 @@ class WhatsAppChannel:
             more = len(rows) == limit
             while rows:
                 batch = take_batch(rows, self.settings.debounce_seconds)
-                if not await self._handle(batch):
+                answered = await self._handle(batch)
+                if answered is None:
                     # Another worker answered some of these rows: two workers ran this
                     # conversation (a lock was lost). Stop, and let a fresh job re-read
                     # what is still queued once it holds the lock.
                     log.warning("conversation %s answered elsewhere", mask_thread_id(thread_id))
                     await self.queue.put(thread_id)
                     return
-                rows = rows[len(batch) :]
+                rows = rows[answered:]
                 if not rows and more:
                     rows = await self.inbox.pending(thread_id, limit)
                     more = len(rows) == limit
 
-    async def _handle(self, batch: list[InboxRow]) -> bool:
-        """Answer one batch; False when another worker had answered any of it (then
-        nothing of this turn is stored or sent)."""
+    async def _handle(self, batch: list[InboxRow]) -> int | None:
+        """Answer one batch; returns how many of its rows were answered (all, or a
+        first part when a turn found complete covered fewer), or None when another
+        worker had answered any of them (then nothing of this turn is stored or sent)."""
         messages = [row.message for row in batch]
         last = messages[-1]
         read_receipt = None
@@ -215,10 +214,12 @@ class WhatsAppChannel:
                 self.client.mark_read(last.id, phone_number_id=last.phone_number_id)
             )
         try:
-            outgoing = await self.policy.respond(batch)
+            answer = await self.policy.respond(batch)
         except Exception:
             log.exception("answering %s failed", mask_phone("+" + last.wa_id))
-            outgoing = replies.texts(APOLOGY)
+            answer = Answer(replies.texts(APOLOGY), len(batch))
+        outgoing = answer.messages
+        batch = batch[: answer.rows_answered]
         committed = await self.outbox.commit_turn(
             thread_id=batch[0].thread_id,
             recipient=last.wa_id,
@@ -227,16 +228,16 @@ class WhatsAppChannel:
             messages=outgoing,
             orphan_after_seconds=self.settings.queue_claim_idle_seconds,
         )
-        self._crash_point("after_commit")
+        self.faults.point("after_commit")
         if read_receipt is not None:
             try:
                 await read_receipt
             except Exception as exc:
                 log.info("mark-as-read failed: %s", exc)
         if not committed.answered:
-            return False
+            return None
         await self.delivery.deliver(committed.ids)
-        return True
+        return len(batch)
 
     async def recover(self) -> None:
         """Re-enqueue conversations with unanswered messages and send leftover replies."""

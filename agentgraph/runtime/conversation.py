@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.messages import HumanMessage, ToolMessage
@@ -39,6 +40,14 @@ def mergeable(message: InboundMessage) -> bool:
     return message.kind == "text" and replies.command_word(message.text) is None
 
 
+@dataclass(frozen=True)
+class Answer:
+    """The replies to a batch, and how many of its rows (from the first) they answer."""
+
+    messages: list[dict[str, Any]]
+    rows_answered: int
+
+
 class ConversationPolicy:
     """Decides the replies to one batch; stateless apart from the rate limiter."""
 
@@ -48,8 +57,13 @@ class ConversationPolicy:
         self.limiter = limiter
         self.domain = assistant.persistence.domain
 
-    async def respond(self, rows: Sequence[InboxRow]) -> list[dict[str, Any]]:
-        """The message bodies answering one batch of a conversation's inbox rows."""
+    async def respond(self, rows: Sequence[InboxRow]) -> Answer:
+        """The message bodies answering one batch of a conversation's inbox rows, and
+        how many of the rows (from the first) they answer: all of them, except when a
+        turn found already complete (a crash before its commit) covered fewer."""
+        return Answer(*await self._respond(rows))
+
+    async def _respond(self, rows: Sequence[InboxRow]) -> tuple[list[dict[str, Any]], int]:
         batch = [row.message for row in rows]
         first = batch[0]
         tenant, thread_id = rows[0].tenant, rows[0].thread_id
@@ -57,7 +71,7 @@ class ConversationPolicy:
         if all(m.kind in ("reaction", "system") for m in batch):
             if first.kind == "system":
                 log.info("system message for %s: %s", phone, first.text or "")
-            return []
+            return [], len(rows)
         # The flag is read now, with the profile, to spare the database a query per turn.
         profile, ai_enabled = await self.domain.flags.profile_and_flag(
             self.domain.profiles, tenant, phone, "ai_agents_enabled"
@@ -65,16 +79,16 @@ class ConversationPolicy:
         command = replies.command_word(first.text) if len(batch) == 1 else None
         if command == "stop":
             if profile.opted_out:
-                return []
+                return [], len(rows)
             await self.domain.profiles.update(tenant, phone, opted_out=True)
             log.info("user %s opted out", phone)
-            return replies.texts(replies.STOPPED)
+            return replies.texts(replies.STOPPED), len(rows)
         if command == "start" and profile.opted_out:
             await self.domain.profiles.update(tenant, phone, opted_out=False)
             log.info("user %s opted in", phone)
-            return replies.texts(replies.STARTED)
+            return replies.texts(replies.STARTED), len(rows)
         if profile.opted_out:
-            return []
+            return [], len(rows)
 
         allowed: list[InboundMessage] = []
         notice: str | None = None
@@ -86,30 +100,43 @@ class ConversationPolicy:
                 notice = decision.notify
         if not allowed:
             if notice == "day":
-                return replies.texts(replies.RATE_LIMITED_DAY)
+                return replies.texts(replies.RATE_LIMITED_DAY), len(rows)
             if notice == "minute":
-                return replies.texts(replies.RATE_LIMITED_MINUTE)
-            return []
+                return replies.texts(replies.RATE_LIMITED_MINUTE), len(rows)
+            return [], len(rows)
 
         head = allowed[0]
         if head.kind == "contacts":
-            return replies.texts(replies.CONTACTS_ACK)
+            return replies.texts(replies.CONTACTS_ACK), len(rows)
         if head.kind == "media" and not head.text:
-            return replies.texts(replies.media_ack(head.media_type))
+            return replies.texts(replies.media_ack(head.media_type)), len(rows)
         if head.kind == "unsupported" or head.text is None:
-            return replies.texts(replies.UNSUPPORTED)
+            return replies.texts(replies.UNSUPPORTED), len(rows)
         if any(len(m.text or "") > self.settings.max_inbound_chars for m in allowed):
-            return replies.texts(replies.TOO_LONG.format(limit=self.settings.max_inbound_chars))
+            too_long = replies.TOO_LONG.format(limit=self.settings.max_inbound_chars)
+            return replies.texts(too_long), len(rows)
         if not ai_enabled:
-            return replies.texts(replies.MENU)
+            return replies.texts(replies.MENU), len(rows)
         text = "\n".join(m.text for m in allowed if m.text)
         result = await self.assistant.send(
-            text, user=phone, tenant=tenant, channel="whatsapp", thread_id=thread_id
+            text,
+            user=phone,
+            tenant=tenant,
+            channel="whatsapp",
+            thread_id=thread_id,
+            inputs=[m.id for m in allowed],
         )
         choices = None
         if result.agent == "booking" and not result.awaiting_confirmation and not result.error:
             choices = await self._turn_choices(thread_id)
-        return replies.turn_messages(result, choices)
+        answered = len(rows)
+        if result.replayed:
+            # The recorded turn may have covered fewer rows than this batch holds (more
+            # arrived within the debounce window since): the rest get their own turn.
+            ids = [row.message_id for row in rows]
+            covered = [ids.index(i) for i in result.inputs if i in ids]
+            answered = max(covered) + 1 if covered else len(rows)
+        return replies.turn_messages(result, choices), answered
 
     async def _turn_choices(self, thread_id: str) -> dict[str, Any] | None:
         """The choices artifact of this turn's last tool result, if it has one."""

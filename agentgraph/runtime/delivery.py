@@ -17,6 +17,7 @@ import random
 import time
 from collections.abc import Sequence
 
+from agentgraph.faults import NO_FAULTS, Faults
 from agentgraph.runtime.channel_metrics import OUTBOUND
 from agentgraph.runtime.outbox import Outbox, OutboxRow
 from agentgraph.whatsapp.client import GraphAPIError, GraphClient
@@ -37,12 +38,14 @@ class Delivery:
         max_attempts: int = 6,
         backoff_seconds: float = 0.5,
         stale_after_seconds: float = 60.0,
+        faults: Faults = NO_FAULTS,
     ) -> None:
         self.outbox = outbox
         self.client = client
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
         self.stale_after_seconds = stale_after_seconds
+        self.faults = faults
 
     def backoff(self, attempts: int) -> float:
         """Seconds to wait after a row's `attempts`-th failed send: `backoff_seconds` doubled
@@ -73,6 +76,7 @@ class Delivery:
             OUTBOUND.labels("failed").inc()
             log.error("send %s failed: %s", row.idempotency_key, exc)
             return None
+        self.faults.point("after_send")
         await self.outbox.mark_sent(row.id, wamid)
         OUTBOUND.labels("sent").inc()
         return None

@@ -17,7 +17,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,9 +33,11 @@ from langgraph.types import Command, Interrupt
 from agentgraph.checkpoints import pending_interrupts, preloaded, prune_thread
 from agentgraph.clock import SYSTEM_CLOCK, Clock
 from agentgraph.context import Context
+from agentgraph.faults import NO_FAULTS, Faults
 from agentgraph.handoff import handoff_destination
 from agentgraph.observability.metrics import TURN_SECONDS, TURNS
 from agentgraph.prompts import PromptLibrary, prompt_library
+from agentgraph.runtime.replay import completed_turn, started_turn_key
 from agentgraph.threads import mask_thread_id
 from agentgraph.tools.confirm import ConfirmationAnswer, classify_answer
 
@@ -93,6 +96,12 @@ class TurnResult:
     latency_ms: float = 0.0
     error: bool = False
     turns: int = 0
+    inputs: list[str] = field(default_factory=list)
+    """Ids of the inbound messages this turn answered (those `send` was given, or of
+    a turn found already complete: then a prefix of them)."""
+    replayed: bool = False
+    """True when the turn had already run to its end (before a crash) and its
+    recorded replies were returned instead of running it again."""
 
     def as_json(self) -> dict[str, Any]:
         """The fields `--jsonl` prints: input, replies, agent and `awaiting_confirmation`."""
@@ -116,8 +125,10 @@ class TurnRunner:
         prune_every: int = 5,
         clock: Clock = SYSTEM_CLOCK,
         prompts: PromptLibrary | None = None,
+        faults: Faults = NO_FAULTS,
     ) -> None:
         self.graph = graph
+        self.faults = faults
         self.clock = clock
         # The yes/no vocabulary that decides whether a message answers a confirmation.
         self.prompts = prompts or prompt_library()
@@ -135,30 +146,53 @@ class TurnRunner:
         if not lock.locked() and not getattr(lock, "_waiters", None):
             self._locks.pop(thread_id, None)
 
-    async def send(self, thread_id: str, text: str, context: Context) -> TurnResult:
-        """Deliver one user message and return the assistant's replies."""
+    async def send(
+        self,
+        thread_id: str,
+        text: str,
+        context: Context,
+        *,
+        inputs: Sequence[str] = (),
+    ) -> TurnResult:
+        """Deliver one user message and return the assistant's replies.
+
+        `inputs` are the ids of the inbound messages the text stands for (a channel's
+        message ids): the first is the turn's key and the id of its human message, so
+        money movements are keyed by the message that asked for them, and a turn that
+        already ran to its end (a crash before its replies were committed) is answered
+        from the checkpoint instead of running again. Without `inputs` a fresh key is
+        made for the turn."""
         started = time.perf_counter()
         config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
+        ids = [str(i) for i in inputs] or [f"turn-{uuid.uuid4().hex}"]
+        key = ids[0]
         async with self._turn_lock(thread_id):
             replies: list[str] = []
             error = False
             final: _RunOutcome | None = None
             try:
+                saved = await self._latest(config)
+                fresh = True  # `saved` is still the thread's latest checkpoint
+                recorded = await self._completed(config, key, saved)
+                if recorded is not None:
+                    return self._finish(recorded, context, started)
                 handled = False
                 verdict = classify_answer(text, self.prompts)
                 # A model may ask again after a superseded confirmation; every pause is
                 # closed before the new message runs, so none is left dangling.
-                saved: CheckpointTuple | None = None
-                fresh = False  # `saved` is still the thread's latest checkpoint
                 for _ in range(MAX_CONFIRMATION_ROUNDS):
-                    saved, fresh = await self._latest(config), True
+                    if not fresh:
+                        saved, fresh = await self._latest(config), True
                     pending = _pending_confirmation(saved)
                     if pending is None:
                         break
                     final = _RunOutcome()
                     with preloaded(self.graph.checkpointer, thread_id, saved):
                         await self._run(
-                            Command(resume=_answer_for(pending, verdict, text, self.clock.now())),
+                            Command(
+                                resume=_answer_for(pending, verdict, text, self.clock.now()),
+                                update={"turn_key": key, "turn_inputs": ids},
+                            ),
                             config,
                             context,
                             final,
@@ -177,7 +211,14 @@ class TurnRunner:
                         else contextlib.nullcontext()
                     ):
                         await self._run(
-                            {"messages": [HumanMessage(content=text)]}, config, context, final
+                            {
+                                "messages": [HumanMessage(content=text, id=key)],
+                                "turn_key": key,
+                                "turn_inputs": ids,
+                            },
+                            config,
+                            context,
+                            final,
                         )
                     replies += final.replies
             except Exception:
@@ -188,20 +229,48 @@ class TurnRunner:
                 replies += done or [APOLOGY]
                 error = True
                 final = None
+            if not error:
+                # The turn's final checkpoint is written; its replies are not committed.
+                self.faults.point("after_checkpoint")
             try:
                 result = await self._result(config, text, replies, error, final)
+                result.inputs = ids
             except Exception:
                 log.exception("reading state failed on thread %s", mask_thread_id(thread_id))
-                result = TurnResult(text, replies or [APOLOGY], "triage", False, error=True)
+                result = TurnResult(
+                    text, replies or [APOLOGY], "triage", False, error=True, inputs=ids
+                )
             if self._should_prune(result):
                 try:
                     await prune_thread(self.graph.checkpointer, thread_id, self.retention)  # type: ignore[arg-type]
                 except Exception:
                     log.exception("checkpoint pruning failed on %s", mask_thread_id(thread_id))
+        return self._finish(result, context, started)
+
+    def _finish(self, result: TurnResult, context: Context, started: float) -> TurnResult:
         elapsed = time.perf_counter() - started
         result.latency_ms = elapsed * 1000
         TURN_SECONDS.labels(context.channel).observe(elapsed)
         TURNS.labels(context.channel, "error" if result.error else "ok").inc()
+        return result
+
+    async def _completed(
+        self, config: RunnableConfig, key: str, saved: CheckpointTuple | None
+    ) -> TurnResult | None:
+        """The recorded result of turn `key` when the thread already ran it to its end
+        (`saved` is the thread's latest checkpoint, already read)."""
+        if saved is None or started_turn_key(saved.checkpoint.get("channel_values")) != key:
+            return None
+        done = completed_turn(await self.graph.aget_state(config), key)
+        if done is None:
+            return None
+        log.warning(
+            "turn %s on %s had run to its end; answering from the checkpoint",
+            key,
+            mask_thread_id(str(config["configurable"]["thread_id"])),
+        )
+        result = _values_result("", done.replies, done.values, done.interrupts, error=False)
+        result.inputs, result.replayed = done.inputs, True
         return result
 
     async def _latest(self, config: RunnableConfig) -> CheckpointTuple | None:
@@ -267,25 +336,7 @@ class TurnRunner:
             snapshot = await self.graph.aget_state(config)
             values = snapshot.values if isinstance(snapshot.values, dict) else {}
             interrupts = list(snapshot.interrupts)
-        confirmation = next(
-            (
-                i.value
-                for i in interrupts
-                if isinstance(i.value, dict) and i.value.get("type") == "confirmation"
-            ),
-            None,
-        )
-        return TurnResult(
-            input=text,
-            replies=replies,
-            agent=str(values.get("active_agent", "triage")),
-            awaiting_confirmation=confirmation is not None,
-            confirmation=confirmation,
-            escalated=bool(values.get("escalated", False)),
-            usage=dict(values.get("turn_usage", {})),
-            error=error,
-            turns=int(values.get("turns", 0)),
-        )
+        return _values_result(text, replies, values, interrupts, error=error)
 
     async def release(self, thread_id: str) -> None:
         """Give a conversation back to the assistant after a human handled it."""
@@ -294,6 +345,35 @@ class TurnRunner:
             await self.graph.aupdate_state(
                 config, {"escalated": False, "escalation_reason": None}, as_node="start_turn"
             )
+
+
+def _values_result(
+    text: str,
+    replies: list[str],
+    values: dict[str, Any],
+    interrupts: Sequence[Interrupt],
+    *,
+    error: bool,
+) -> TurnResult:
+    confirmation = next(
+        (
+            i.value
+            for i in interrupts
+            if isinstance(i.value, dict) and i.value.get("type") == "confirmation"
+        ),
+        None,
+    )
+    return TurnResult(
+        input=text,
+        replies=replies,
+        agent=str(values.get("active_agent", "triage")),
+        awaiting_confirmation=confirmation is not None,
+        confirmation=confirmation,
+        escalated=bool(values.get("escalated", False)),
+        usage=dict(values.get("turn_usage", {})),
+        error=error,
+        turns=int(values.get("turns", 0)),
+    )
 
 
 def _pending_confirmation(saved: CheckpointTuple | None) -> dict[str, Any] | None:

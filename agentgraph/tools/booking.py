@@ -4,9 +4,12 @@
 `{"kind": "choices", "button", "rows": [{id, title, description}]}` that channels
 with pickers (WhatsApp list messages) show as rows; the text alone is complete.
 
-`cancel_booking` pauses for an explicit yes before refunding; `create_booking` pays
-with an idempotency key naming the operation in this turn, so a retried or resumed
-run never charges twice. All lookups are scoped to the user in the runtime context.
+`create_booking` and `cancel_booking` pause for an explicit yes (showing trip, time
+and price, or the refund) before money moves, and pay or refund with an idempotency
+key naming the operation and the message that asked for it, so a retried,
+redelivered or resumed run never charges twice. Two taps on the same trip row ask
+twice and book once: the second tap supersedes the first question. All lookups are
+scoped to the user in the runtime context.
 """
 
 from __future__ import annotations
@@ -18,7 +21,13 @@ from langgraph.prebuilt import ToolRuntime
 from pydantic import Field
 
 from agentgraph.context import Context
-from agentgraph.domain import DomainError
+from agentgraph.domain import (
+    Booking,
+    DomainError,
+    InsufficientFunds,
+    NotEnoughSeats,
+    TripDeparted,
+)
 from agentgraph.tools.confirm import require_confirmation
 from agentgraph.tools.dates import parse_day
 from agentgraph.tools.formatting import local_time, money
@@ -105,17 +114,55 @@ async def create_booking(
     trip_id: Annotated[int, Field(description="The trip number to book.")],
     seats: int = Field(default=1, ge=1, le=10, description="Number of seats."),
 ) -> str:
-    """Book seats on a trip, paying from the user's wallet."""
-    domain = services_of(runtime).domain
+    """Book seats on a trip, paying from the user's wallet. Always asks the user to confirm."""
+    services = services_of(runtime)
+    domain, settings = services.domain, services.settings
     tenant, phone = identity(runtime)
-    await domain.profiles.get_or_create(tenant, phone)
+    profile = await domain.profiles.get_or_create(tenant, phone)
+    key = idempotency_key(runtime, "booking", trip_id, seats)
+    # This message's booking was already made (a re-run after a crash): answer it
+    # again rather than judge it anew against the seats and balance it already took.
+    made = await domain.bookings.created_with(tenant, key)
+    if made is not None:
+        return _booked(made, await domain.wallets.balance(tenant, phone))
+    # Everything that can refuse is checked before asking, so the user is never asked
+    # to confirm a booking that cannot happen.
     try:
-        booking = await domain.bookings.create(
-            tenant, phone, trip_id, seats, idempotency_key(runtime, "booking", trip_id, seats)
-        )
+        trip = await domain.trips.get(tenant, trip_id)
     except DomainError as exc:
         return exc.user_message
+    if trip.departure <= services.clock.now():
+        return TripDeparted(trip.id).user_message
+    if trip.seats_available < seats:
+        return NotEnoughSeats(seats, trip.seats_available).user_message
+    total = trip.price * seats
     balance = await domain.wallets.balance(tenant, phone)
+    if balance < total:
+        return InsufficientFunds(balance, total).user_message
+    decision = require_confirmation(
+        action="create_booking",
+        summary=(
+            f"Book {seats} seat(s) on trip {trip.id} ({trip.origin} -> {trip.destination}, "
+            f"{local_time(trip.departure)}) for {money(total)}?"
+        ),
+        details={"trip_id": trip.id, "seats": seats, "amount": total, "currency": "RWF"},
+        language=profile.language,
+        ttl_seconds=settings.confirmation_ttl_seconds,
+        requested_at=requested_at(runtime),
+        prompts=services.prompts,
+        clock=services.clock,
+    )
+    if not decision.approved:
+        return decision.message
+    try:
+        booking = await domain.bookings.create(tenant, phone, trip_id, seats, key)
+    except DomainError as exc:
+        return exc.user_message
+    services.faults.point("after_effect")
+    return _booked(booking, await domain.wallets.balance(tenant, phone))
+
+
+def _booked(booking: Booking, balance: int) -> str:
     return (
         f"Booked: booking {booking.id}, {booking.seats} seat(s) on trip {booking.trip_id} "
         f"{booking.origin} -> {booking.destination}, {local_time(booking.departure)}. "
@@ -133,6 +180,11 @@ async def cancel_booking(
     domain, settings = services.domain, services.settings
     tenant, phone = identity(runtime)
     profile = await domain.profiles.get_or_create(tenant, phone)
+    key = idempotency_key(runtime, "cancel", booking_id)
+    # This message's cancellation already went through (a re-run after a crash).
+    undone = await domain.bookings.cancelled_with(tenant, key)
+    if undone is not None and undone.id == booking_id:
+        return _cancelled(undone, await domain.wallets.balance(tenant, phone))
     try:
         booking = await domain.bookings.get(tenant, phone, booking_id)
     except DomainError as exc:
@@ -155,14 +207,16 @@ async def cancel_booking(
     if not decision.approved:
         return decision.message
     try:
-        cancelled = await domain.bookings.cancel(
-            tenant, phone, booking_id, idempotency_key(runtime, "cancel", booking_id)
-        )
+        cancelled = await domain.bookings.cancel(tenant, phone, booking_id, key)
     except DomainError as exc:
         return exc.user_message
-    balance = await domain.wallets.balance(tenant, phone)
+    services.faults.point("after_effect")
+    return _cancelled(cancelled, await domain.wallets.balance(tenant, phone))
+
+
+def _cancelled(booking: Booking, balance: int) -> str:
     return (
-        f"Cancelled booking {cancelled.id}. Refunded {money(cancelled.amount)}; "
+        f"Cancelled booking {booking.id}. Refunded {money(booking.amount)}; "
         f"your balance is {money(balance)}."
     )
 
@@ -192,5 +246,5 @@ async def list_bookings(runtime: ToolRuntime[Context, Any]) -> tuple[str, Choice
     return "\n".join(lines), {"kind": "choices", "button": "Bookings", "rows": rows[:10]}
 
 
-create_booking.metadata = {"moves_money": True}
+create_booking.metadata = {"needs_confirmation": True, "moves_money": True}
 cancel_booking.metadata = {"needs_confirmation": True, "moves_money": True}

@@ -1,10 +1,13 @@
 """Idempotency keys for money movements, and the fixed time a tool call was asked for.
 
-A key is derived from the thread, the turn number and the operation itself, so a
-tool body that runs again after a crash or an interrupt resume repeats the same key
-and the domain applies the money movement once. `requested_at` is the time the
-agent node stamped on the model's answer, the same on every re-run of the tool, so
-confirmation deadlines do not move when a paused tool runs again.
+A key is derived from the thread, the inbound message that asked for the operation
+(the turn's last human message: its id is the inbound message's id) and the
+operation itself, so a tool body that runs again after a crash, a redelivery or an
+interrupt resume repeats the same key and the domain applies the money movement
+once. Nothing generated during the run (a turn counter, a tool-call id) goes into
+it. `requested_at` is the time the agent node stamped on the model's answer, the
+same on every re-run of the tool, so confirmation deadlines do not move when a
+paused tool runs again.
 """
 
 from __future__ import annotations
@@ -18,10 +21,13 @@ from langgraph.prebuilt import ToolRuntime
 from agentgraph.context import Context
 from agentgraph.tools.services import services_of, thread_id
 
-__all__ = ["CREATED_AT", "idempotency_key", "requested_at"]
+__all__ = ["CREATED_AT", "TURN_KEY", "idempotency_key", "requested_at"]
 
 CREATED_AT = "agentgraph_created_at"
 """`response_metadata` key of an agent's answer: when the model answered (ISO time)."""
+
+TURN_KEY = "agentgraph_turn"
+"""`response_metadata` key of an agent's answer: the key of the turn it belongs to."""
 
 
 def _messages(runtime: ToolRuntime[Context, Any]) -> list[Any]:
@@ -49,17 +55,20 @@ def requested_at(runtime: ToolRuntime[Context, Any]) -> datetime:
 
 
 def idempotency_key(runtime: ToolRuntime[Context, Any], action: str, *facts: object) -> str:
-    """A key naming this operation in this turn of this thread.
+    """A key naming this operation, asked for by this message, in this thread.
 
-    It is built from what the operation does (`facts`: recipient and amount, trip and
-    seats, booking id), not from the model's tool-call id, so it stays the same when a
-    crashed or resumed turn runs the tool again, even if a model re-planned the call
-    under a new id. A new turn gets a new key, so the user can repeat an operation
-    deliberately later.
+    It is built from the id of the human message that asked (the inbound message,
+    or the message whose confirmation a "yes" answers) and from what the operation
+    does (`facts`: recipient and amount, trip and seats, booking id), not from the
+    model's tool-call id or a turn counter, so it stays the same when a crashed,
+    redelivered or resumed turn runs the tool again, even if a model re-planned the
+    call under a new id. A new message gets a new key, so the user can repeat an
+    operation deliberately later.
     """
-    state = runtime.state
-    turns = getattr(state, "turns", None)
-    if turns is None and isinstance(state, dict):
-        turns = state.get("turns", 0)
+    asked_by = next(
+        (m.id for m in reversed(_messages(runtime)) if getattr(m, "type", "") == "human"), None
+    )
+    if not asked_by:
+        raise RuntimeError("a money movement needs the human message that asked for it")
     digest = hashlib.sha256(repr(facts).encode()).hexdigest()[:16]
-    return f"{action}:{thread_id(runtime)}:{turns or 0}:{digest}"
+    return f"{action}:{thread_id(runtime)}:{asked_by}:{digest}"

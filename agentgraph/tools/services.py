@@ -23,6 +23,7 @@ from agentgraph.clock import SYSTEM_CLOCK, Clock
 from agentgraph.config import Settings
 from agentgraph.context import Context
 from agentgraph.domain import Domain
+from agentgraph.faults import Faults
 from agentgraph.prompts import PromptLibrary, prompt_library
 
 __all__ = ["ToolServices", "identity", "services_of", "thread_id", "with_services"]
@@ -38,9 +39,11 @@ class ToolServices:
     settings: Settings
     clock: Clock = SYSTEM_CLOCK
     prompts: PromptLibrary = field(init=False)
+    faults: Faults = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "prompts", prompt_library(self.settings.prompts_dir))
+        object.__setattr__(self, "faults", Faults.from_settings(self.settings))
 
 
 def with_services(config: RunnableConfig, services: ToolServices) -> RunnableConfig:

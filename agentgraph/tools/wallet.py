@@ -84,10 +84,16 @@ async def transfer_money(
         target = await domain.profiles.get(tenant, recipient)
     except ProfileNotFound:
         return RecipientNotFound(recipient).user_message
+    who = f"{target.name} ({recipient})" if target.name else recipient
+    key = idempotency_key(runtime, "transfer", recipient, amount)
+    # This message's transfer already went through (a re-run after a crash): say so
+    # again rather than judge it anew against the balance it already lowered.
+    done = await domain.wallets.transfer_by_key(tenant, key)
+    if done is not None:
+        return _sent(done.amount, who, done.id, done.sender_balance)
     balance = await domain.wallets.balance(tenant, phone)
     if balance < amount:
         return f"You do not have enough money: your balance is {money(balance)}."
-    who = f"{target.name} ({recipient})" if target.name else recipient
     decision = require_confirmation(
         action="transfer_money",
         summary=f"Send {money(amount)} to {who}?",
@@ -101,19 +107,17 @@ async def transfer_money(
     if not decision.approved:
         return decision.message
     try:
-        transfer = await domain.wallets.transfer(
-            tenant,
-            phone,
-            recipient,
-            amount,
-            idempotency_key(runtime, "transfer", recipient, amount),
-            note=note,
-        )
+        transfer = await domain.wallets.transfer(tenant, phone, recipient, amount, key, note=note)
     except DomainError as exc:
         return exc.user_message
+    services.faults.point("after_effect")
+    return _sent(transfer.amount, who, transfer.id, transfer.sender_balance)
+
+
+def _sent(amount: int, who: str, reference: int, balance: int) -> str:
     return (
-        f"Done: sent {money(transfer.amount)} to {who}. Reference T{transfer.id}. "
-        f"Your new balance is {money(transfer.sender_balance)}."
+        f"Done: sent {money(amount)} to {who}. Reference T{reference}. "
+        f"Your new balance is {money(balance)}."
     )
 
 

@@ -15,7 +15,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from agentgraph.whatsapp.payloads import MessageUpdate
+from agentgraph.whatsapp.updates import MessageUpdate
 
 Kind = Literal[
     "text",

@@ -126,11 +126,15 @@ def test_booking_flow_and_topic_switch(seeded_dir):
     assert rows[2]["agent"] == "booking" and "no active bookings" in rows[2]["replies"][-1]
     trip_id = rows[0]["replies"][-1].split("Trip ", 1)[1].split(":", 1)[0]
     booked = chat(
-        [f"book trip {trip_id}", "my bookings", "cancel booking"], seeded_dir, user="+250788000007"
+        [f"book trip {trip_id}", "yes", "my bookings", "cancel booking"],
+        seeded_dir,
+        user="+250788000007",
     )
-    assert "Booked" in booked[0]["replies"][-1]
-    booking_id = booked[0]["replies"][-1].split("booking ", 1)[1].split(",", 1)[0]
-    assert f"Booking {booking_id}" in booked[1]["replies"][-1]
+    assert booked[0]["awaiting_confirmation"] is True
+    assert f"trip {trip_id}" in booked[0]["replies"][-1]
+    assert "Booked" in booked[1]["replies"][-1]
+    booking_id = booked[1]["replies"][-1].split("booking ", 1)[1].split(",", 1)[0]
+    assert f"Booking {booking_id}" in booked[2]["replies"][-1]
     cancel = chat(
         [f"cancel booking {booking_id}", "oui", "balance"], seeded_dir, user="+250788000007"
     )

@@ -9,6 +9,7 @@ from agentgraph.domain.seed import seed_demo
 from tests.support.graph_api_sink import GraphApiSink
 from tests.support.live_server import live_server
 from tests.support.whatsapp import (
+    button_reply,
     channel_settings,
     message_id,
     post_signed,
@@ -55,14 +56,27 @@ async def test_trip_search_is_a_list_and_a_picked_row_books_it(sqlite_settings, 
         assert 0 < len(rows) <= 10
         assert all(len(r["title"]) <= 24 and len(r.get("description", "")) <= 72 for r in rows)
         assert rows[0]["id"].startswith("book trip ")
-        assert (await post_signed(http, webhook([_list_reply(rows[0]["id"])]))).status_code == 200
+        domain = channel.assistant.persistence.domain
+        # A double tap on the row: two picks 0.3 s apart. Each asks for a yes (the
+        # second supersedes the first question); nothing is booked or paid yet.
+        for _ in range(2):
+            raw = webhook([_list_reply(rows[0]["id"])])
+            assert (await post_signed(http, raw)).status_code == 200
+        await settle(channel)
+        question = sink.sends[-1].body
+        assert question["interactive"]["type"] == "button"
+        assert question["interactive"]["body"]["text"].startswith("Book 1 seat(s) on trip ")
+        assert await domain.bookings.list_for("easymo", "+" + WA_ID) == []
+        assert await domain.wallets.balance("easymo", "+" + WA_ID) == 50_000
+        yes = webhook([button_reply("yes", "Yes", wa_id=WA_ID)])
+        assert (await post_signed(http, yes)).status_code == 200
         await settle(channel)
         booked = sink.texts(WA_ID)[-1]
-        bookings = await channel.assistant.persistence.domain.bookings.list_for(
-            "easymo", "+" + WA_ID
-        )
+        bookings = await domain.bookings.list_for("easymo", "+" + WA_ID)
+        balance = await domain.wallets.balance("easymo", "+" + WA_ID)
     assert booked.startswith("Booked: booking"), booked
     assert len(bookings) == 1 and f"trip {bookings[0].trip_id}" in rows[0]["id"]
+    assert balance == 50_000 - bookings[0].amount
 
 
 async def test_a_shared_location_starts_a_trip_search_from_the_nearest_city(sqlite_settings, sink):

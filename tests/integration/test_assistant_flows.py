@@ -181,7 +181,10 @@ async def test_cancellation_refunds_once(any_settings, open_seeded):
         )
     async with open_seeded(any_settings, model) as assistant:
         domain = assistant.persistence.domain
-        await assistant.send(f"book trip {trip.id} for 2", user=ALICE, tenant="easymo")
+        asked = await assistant.send(f"book trip {trip.id} for 2", user=ALICE, tenant="easymo")
+        assert asked.awaiting_confirmation and asked.confirmation["details"]["seats"] == 2
+        assert await domain.bookings.list_for("easymo", ALICE) == []
+        await assistant.send("yes", user=ALICE, tenant="easymo")
         booking = (await domain.bookings.list_for("easymo", ALICE))[0]
         paid = 50_000 - 2 * trip.price
         assert await balance(assistant, ALICE) == paid
@@ -416,3 +419,54 @@ async def test_each_tenant_is_greeted_with_its_own_business_name(sqlite_settings
         await assistant.send("hi", user="+250788000009", tenant="acme", channel="api")
     assert "front desk of easyMO Rwanda" in prompts[0]
     assert "front desk of Acme Cloud" in prompts[1] and "easyMO" not in prompts[1]
+
+
+async def test_a_booking_asks_first_and_a_replanned_one_is_charged_once(
+    sqlite_settings, open_seeded
+):
+    """Booking shows trip, time and price and waits for a yes; a model that asks to
+    book the same trip again for the same message (under a new call id) is told it is
+    booked, without a second question or charge; a new message may book again."""
+    async with open_seeded(sqlite_settings, None) as assistant:
+        trip = (
+            await assistant.persistence.domain.trips.search("easymo", "Kigali", "Musanze", None)
+        )[0]
+    model = ScriptedChatModel(
+        responses=[
+            tool_call("transfer_to_booking", {}, "h1"),
+            tool_call("create_booking", {"trip_id": trip.id}, "a"),
+            tool_call("create_booking", {"trip_id": trip.id}, "b"),
+            say("Booked."),
+            tool_call("create_booking", {"trip_id": trip.id}, "c"),
+            say("Booked again."),
+        ]
+    )
+    async with open_seeded(sqlite_settings, model) as assistant:
+        domain = assistant.persistence.domain
+        asked = await assistant.send(f"book trip {trip.id}", user=ALICE, tenant="easymo")
+        prompt = asked.replies[-1]
+        assert asked.awaiting_confirmation
+        assert f"trip {trip.id}" in prompt and f"{trip.price:,} RWF" in prompt
+        assert await balance(assistant, ALICE) == 50_000
+        done = await assistant.send("yes", user=ALICE, tenant="easymo")
+        assert done.replies == ["Booked."] and not done.awaiting_confirmation
+        results = await _tool_results(assistant, "create_booking")
+        assert len(results) == 2 and results[0] == results[1]  # the re-plan was answered
+        assert results[0].startswith("Booked: booking")
+        assert await balance(assistant, ALICE) == 50_000 - trip.price
+        assert len(await domain.bookings.list_for("easymo", ALICE)) == 1
+        await assistant.send(f"book trip {trip.id} again", user=ALICE, tenant="easymo")
+        await assistant.send("yes", user=ALICE, tenant="easymo")
+        assert await balance(assistant, ALICE) == 50_000 - 2 * trip.price
+        assert len(await domain.bookings.list_for("easymo", ALICE)) == 2
+
+
+async def _tool_results(assistant, name: str) -> list[str]:
+    state = await assistant.graph.aget_state(
+        {"configurable": {"thread_id": conversation_thread_id("cli", "easymo", ALICE)}}
+    )
+    return [
+        str(m.content)
+        for m in state.values["messages"]
+        if isinstance(m, ToolMessage) and m.name == name
+    ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from langchain_core.messages import ToolMessage
+from langchain_core.messages import HumanMessage, ToolMessage
 from langgraph.prebuilt import ToolRuntime
 from langgraph.types import Command
 
@@ -41,7 +41,7 @@ async def call(
     services, _ = tools_and_domain
     call_id = call_id or f"call-{name}"
     runtime = ToolRuntime(
-        state=AssistantState(turns=turn),
+        state=AssistantState(turns=turn, messages=[HumanMessage("request", id=f"in-{turn}")]),
         context=Context(
             tenant_id=tenant, user_id=user, channel="cli", staff=staff, customer_email=email
         ),
@@ -118,8 +118,10 @@ async def test_trip_tools(tools):
         tools, "search_trips", {"origin": "Kigali", "destination": "Huye", "date": "someday"}
     )
     assert await call(tools, "list_bookings") == "You have no active bookings."
-    booked = await call(tools, "create_booking", {"trip_id": trip_id, "seats": 2})
-    assert booked.startswith("Booked: booking ") and "your balance is" in booked
+    # Booking itself pauses for a yes (tests/integration/test_assistant_flows.py);
+    # what can refuse is answered before any question.
+    _, domain = tools
+    await domain.bookings.create("easymo", ALICE, trip_id, 2, "direct-booking")
     assert "Booking " in await call(tools, "list_bookings")
     assert "Trip 999999 was not found" in await call(tools, "create_booking", {"trip_id": 999999})
     poor = await call(
@@ -211,15 +213,3 @@ async def test_handoff_returns_a_command_naming_the_agent(tools):
     command = await call(tools, "transfer_to_booking", {"reason": "trip"})
     assert isinstance(command, Command) and command.goto == "booking"
     assert command.update["active_agent"] == "booking"
-
-
-async def test_a_replanned_booking_in_the_same_turn_is_charged_once(tools):
-    _, domain = tools
-    trip = (await domain.trips.search("easymo", "Kigali", "Musanze", None))[0]
-    first = await call(tools, "create_booking", {"trip_id": trip.id}, call_id="a", turn=7)
-    again = await call(tools, "create_booking", {"trip_id": trip.id}, call_id="b", turn=7)
-    assert first.split(",")[0] == again.split(",")[0]
-    assert await domain.wallets.balance("easymo", ALICE) == 50_000 - trip.price
-    later = await call(tools, "create_booking", {"trip_id": trip.id}, call_id="c", turn=8)
-    assert later.split(",")[0] != first.split(",")[0]
-    assert await domain.wallets.balance("easymo", ALICE) == 50_000 - 2 * trip.price

@@ -40,7 +40,7 @@ def test_handoff_destination_reads_tools_results_and_described_tools():
 
 def test_the_money_tools_say_so_in_their_metadata():
     confirmed = {name for name, tool in TOOLS.items() if needs_confirmation(tool)}
-    assert confirmed == {"transfer_money", "cancel_booking"}
+    assert confirmed == {"transfer_money", "cancel_booking", "create_booking"}
     moving = {name for name, tool in TOOLS.items() if (tool.metadata or {}).get("moves_money")}
     assert moving == {"transfer_money", "cancel_booking", "create_booking"}
 

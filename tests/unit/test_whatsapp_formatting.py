@@ -22,8 +22,9 @@ from agentgraph.whatsapp.client import (
 )
 from agentgraph.whatsapp.formatting import buttons_message, list_message, split_text
 from agentgraph.whatsapp.inbound import InboundMessage, nearest_place
-from agentgraph.whatsapp.payloads import InvalidPayload, MessageUpdate, iter_updates, parse_webhook
+from agentgraph.whatsapp.payloads import InvalidPayload, parse_webhook
 from agentgraph.whatsapp.signature import verify_signature
+from agentgraph.whatsapp.updates import MessageUpdate, iter_updates
 from tests.support.whatsapp import APP_SECRET, fixture_bytes
 
 VECTOR = "sha256=54edfa1d7259e0eb13c677cc7d73d1b5c86cfa12433d19156e058ab9251bc441"
