@@ -114,6 +114,7 @@ class WhatsAppChannel:
             client,
             max_attempts=settings.outbox_max_attempts,
             backoff_seconds=settings.outbox_backoff_seconds,
+            stale_after_seconds=settings.queue_claim_idle_seconds,
             faults=self.faults,
         )
 

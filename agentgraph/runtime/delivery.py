@@ -27,6 +27,11 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 60.0
 
 
+def callback_data(row_id: int) -> str:
+    """The `biz_opaque_callback_data` a send of outbox row `row_id` carries."""
+    return f"outbox:{row_id}"
+
+
 class Delivery:
     """Sends outbox rows; one per process, shared by its worker tasks."""
 
@@ -63,7 +68,10 @@ class Delivery:
             return None
         try:
             wamid = await self.client.send(
-                row.recipient, row.payload, phone_number_id=row.phone_number_id
+                row.recipient,
+                row.payload,
+                phone_number_id=row.phone_number_id,
+                callback_data=callback_data(row.id),
             )
         except GraphAPIError as exc:
             if exc.retryable and row.attempts < self.max_attempts:

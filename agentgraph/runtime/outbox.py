@@ -8,9 +8,14 @@ lost), this commit marks and stores nothing and says so
 (`CommittedTurn.answered == 0`). A crash after a commit loses nothing and repeats
 nothing: the turn is not run again, and the rows are still `pending` for whoever
 delivers next. `claim` moves a row to `sending` atomically, so two processes never
-both send it. The one unavoidable gap is a crash after Meta accepted a send but
-before `mark_sent`: `release_stale` then returns the row to `pending`, and that
-message may be sent a second time.
+both send it. The one gap is a crash after Meta accepted a send but before
+`mark_sent`. Every send carries its row id in `biz_opaque_callback_data`, which Meta
+returns on the message's status webhooks, and `mark_sent_by_status` marks the row
+sent from those; `release_stale` then re-sends a row left in `sending` only when no
+status ever named it and no later reply of the same conversation has gone out since
+(re-sending then would put an old answer after a newer one: such a row is recorded
+as failed, delivery unknown). Only a message Meta accepted but never reported on,
+with nothing sent after it, can reach the user twice.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from agentgraph.domain.db import Database, Row
+
+UNKNOWN_DELIVERY = "delivery unknown: its sender died mid-send and a later reply went out"
 
 _COLUMNS = (
     "id, idempotency_key, thread_id, recipient, phone_number_id, inbound_id, kind, payload, "
@@ -263,11 +270,42 @@ class Outbox:
         return [int(r["id"]) for r in rows]
 
     async def release_stale(self, older_than_seconds: float) -> int:
-        """Return rows stuck in `sending` (their sender died) to `pending`."""
+        """Return rows stuck in `sending` (their sender died) to `pending`; returns how
+        many. A stuck row of a conversation that has sent a later reply since is
+        marked failed ("delivery unknown") instead: re-sending it would arrive out
+        of order. (A row whose status webhook arrived is `sent` already.)"""
+        cutoff = time.time() - older_than_seconds
+        await self._db.execute(
+            "UPDATE wa_outbox SET status = 'failed', error = ? "
+            "WHERE status = 'sending' AND claimed_at < ? AND EXISTS ("
+            "SELECT 1 FROM wa_outbox later WHERE later.thread_id = wa_outbox.thread_id "
+            "AND later.id > wa_outbox.id AND later.status IN ('sent', 'dev'))",
+            [UNKNOWN_DELIVERY, cutoff],
+        )
         return await self._db.execute(
             "UPDATE wa_outbox SET status = 'pending' WHERE status = 'sending' AND claimed_at < ?",
-            [time.time() - older_than_seconds],
+            [cutoff],
         )
+
+    async def mark_sent_by_status(
+        self, row_id: int, wamid: str, status: str, error_code: int | None, error: str | None
+    ) -> bool:
+        """Record what a status webhook naming row `row_id` says: a row still `pending`
+        or `sending` (its sender died before recording the send) becomes `sent` with
+        the status's wamid, or `failed` for a failed status. True when it changed."""
+        if status == "failed":
+            changed = await self._db.execute(
+                "UPDATE wa_outbox SET status = 'failed', wamid = COALESCE(wamid, ?), "
+                "error_code = ?, error = ? WHERE id = ? AND status IN ('pending', 'sending')",
+                [wamid, error_code, error or "failed", row_id],
+            )
+        else:
+            changed = await self._db.execute(
+                "UPDATE wa_outbox SET status = 'sent', wamid = COALESCE(wamid, ?), sent_at = ? "
+                "WHERE id = ? AND status IN ('pending', 'sending')",
+                [wamid, time.time(), row_id],
+            )
+        return changed == 1
 
     async def unsent_count(self) -> int:
         """Rows not yet delivered or given up on (pending or being sent)."""

@@ -4,15 +4,19 @@ Meta's status webhooks (sent, delivered, read, failed) can arrive out of order a
 "delivered" may be skipped; `MessageStatuses.record` keeps the most advanced one
 (sent < delivered < read < failed) so a late "delivered" never downgrades "read".
 A failure with code 131047 is recorded as outside the 24-hour window, and the
-matching outbox row is marked failed with that reason.
+matching outbox row is marked failed with that reason. A status carrying our
+`biz_opaque_callback_data` (`outbox:{id}`) also settles that outbox row when its
+sender died before recording the send (`Outbox.mark_sent_by_status`).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 from agentgraph.domain.db import Database
+from agentgraph.runtime.outbox import Outbox
 from agentgraph.whatsapp.client import OUTSIDE_WINDOW_CODE
 from agentgraph.whatsapp.payloads import Status
 
@@ -20,12 +24,21 @@ log = logging.getLogger(__name__)
 
 RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
 
+_CALLBACK = re.compile(r"^outbox:([0-9]{1,18})$")
+
+
+def outbox_row_of(callback_data: str | None) -> int | None:
+    """The outbox row id a status's `biz_opaque_callback_data` names, if it names one."""
+    match = _CALLBACK.match(callback_data or "")
+    return int(match.group(1)) if match else None
+
 
 class MessageStatuses:
     """SQL repository of `wa_message_status`."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._outbox = Outbox(db)
 
     async def record(self, status: Status) -> bool:
         """Store `status` unless a more advanced one is known; True when stored."""
@@ -61,6 +74,12 @@ class MessageStatuses:
                 time.time(),
             ],
         )
+        row_id = outbox_row_of(status.biz_opaque_callback_data)
+        if row_id is not None:
+            reason = "outside the 24-hour window" if outside else (error.title if error else None)
+            await self._outbox.mark_sent_by_status(
+                row_id, status.id, status.status, error.code if error else None, reason
+            )
         if status.status == "failed":
             reason = "outside the 24-hour window" if outside else (error.title if error else None)
             await self._db.execute(

@@ -175,11 +175,22 @@ class GraphClient:
         return data if isinstance(data, dict) else {}
 
     async def send(
-        self, to: str, message: dict[str, Any], *, phone_number_id: str | None = None
+        self,
+        to: str,
+        message: dict[str, Any],
+        *,
+        phone_number_id: str | None = None,
+        callback_data: str | None = None,
     ) -> str:
-        """Send `message` (a formatting.* body) to `to`; returns the wamid."""
+        """Send `message` (a formatting.* body) to `to`; returns the wamid.
+
+        `callback_data` goes out as `biz_opaque_callback_data`, which Meta hands back
+        on every status webhook of the message (so a status can name our row even
+        when the wamid was never recorded)."""
         body = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to}
         body.update(message)
+        if callback_data is not None:
+            body["biz_opaque_callback_data"] = callback_data
         data = await self._post(body, phone_number_id)
         messages = data.get("messages") or [{}]
         return str(messages[0].get("id", ""))

@@ -209,6 +209,7 @@ class Status(_Model):
     timestamp: str | None = Field(default=None, pattern=r"^[0-9]{1,12}$")
     recipient_id: str = Field(min_length=1, max_length=MAX_ID_CHARS)
     errors: list[ApiError] | None = None
+    biz_opaque_callback_data: str | None = Field(default=None, max_length=MAX_ID_CHARS)
 
 
 class Value(_Model):

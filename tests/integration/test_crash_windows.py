@@ -152,6 +152,10 @@ async def _run_flow(flow: str, step: str, point: str, base: Settings, sink: Grap
         with pytest.raises(SimulatedCrash):
             await deliver(channel, message)
     async with process(settings) as channel:
+        if point == "after_send":
+            # Meta accepted the send the dead process never recorded, and reports it
+            # (tests/integration/test_outbox_statuses.py covers a missing report).
+            await _report_sent(channel, sink)
         await recover(channel)
         if step == "question":
             await deliver(channel, button_reply("yes", "Yes", wa_id=WA_ID))
@@ -171,6 +175,18 @@ async def _run_flow(flow: str, step: str, point: str, base: Settings, sink: Grap
         assert after[1] == before[1] + 1 and after[0] < before[0]
     else:
         assert after[1] == before[1] - 1 and after[0] > before[0]
+
+
+async def _report_sent(channel: WhatsAppChannel, sink: GraphApiSink) -> None:
+    last = sink.sends[-1]
+    status = {
+        "id": last.wamid,
+        "status": "sent",
+        "timestamp": "1700000000",
+        "recipient_id": WA_ID,
+        "biz_opaque_callback_data": last.body["biz_opaque_callback_data"],
+    }
+    await channel.ingest(parse_webhook(webhook(statuses=[status])))
 
 
 class _DropConnections:
