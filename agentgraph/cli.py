@@ -29,7 +29,7 @@ from langchain_core.language_models import BaseChatModel
 from agentgraph.config import ConfigError, Settings, load_settings
 from agentgraph.domain import Domain, DomainError, TenantNotFound
 from agentgraph.domain.phones import normalize_phone
-from agentgraph.observability.logging import configure_logging
+from agentgraph.observability.logging import configure_logging, uvicorn_log_config
 from agentgraph.persistence import open_persistence
 from agentgraph.runtime.assistant import open_assistant
 from agentgraph.runtime.channel import open_whatsapp_channel
@@ -130,6 +130,8 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
         port=port,
         workers=workers,
         log_level="info",
+        # Request lines carry query strings and phone numbers: masked like every line.
+        log_config=uvicorn_log_config(),
     )
     return 0
 

@@ -12,23 +12,39 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from urllib.parse import unquote
 
-# 9-15 digits, optionally grouped by single spaces or dashes, not inside a longer number
-# or a word (ids, hashes). Dates (8 digits) and amounts stay readable.
-_PHONE = re.compile(r"(?<![\w+])\+?\d(?:[ -]?\d){8,14}(?![\w])")
+# A phone number: 9-15 digits in a row, or grouped by single spaces or dashes when it
+# starts like a number people dial (+country or a local 0), never inside a longer
+# number or a word (ids, hashes). So dates and times ("2026-12-04 15:26:49"), grouped
+# amounts ("1 000 000 RWF") and short ids stay readable. `%2B` is a URL-encoded "+".
+_PHONE = re.compile(
+    r"(?<![\w+.%])(?<!\d[ -])"
+    r"(?:(?:\+|%2B)\d(?:[ -]?\d){7,14}|0\d(?:[ -]?\d){7,13}|\d{9,15})(?!\w)",
+    re.IGNORECASE,
+)
 _SECRET = re.compile(r"(?i)(bearer\s+|sk-|api[_-]?key[=:\s]+|access_token=)[A-Za-z0-9._\-]{6,}")
+# Secret-looking query parameters of a logged URL (the access log writes raw paths).
+_QUERY_SECRET = re.compile(
+    r"(?i)([?&](?:[\w.]*token|[\w.]*secret|api[_-]?key|password|signature)=)[^&\s\"']+"
+)
 
 
 def _mask_phone(match: re.Match[str]) -> str:
     raw = match.group(0)
-    digits = [i for i, c in enumerate(raw) if c.isdigit()]
+    start = 3 if raw.upper().startswith("%2B") else 0  # the "2" of %2B is no digit
+    digits = [i for i, c in enumerate(raw) if c.isdigit() and i >= start]
     keep = set(digits[:4] + digits[-2:])
-    return "".join(c if (not c.isdigit() or i in keep) else "*" for i, c in enumerate(raw))
+    return "".join(
+        c if (not c.isdigit() or i < start or i in keep) else "*" for i, c in enumerate(raw)
+    )
 
 
 def mask_text(text: str) -> str:
-    """`text` with phone numbers and secrets masked."""
-    return _SECRET.sub(lambda m: m.group(1) + "***", _PHONE.sub(_mask_phone, text))
+    """`text` with phone numbers, secrets and secret query parameters masked."""
+    masked = _PHONE.sub(_mask_phone, text)
+    masked = _QUERY_SECRET.sub(lambda m: m.group(1) + "***", masked)
+    return _SECRET.sub(lambda m: m.group(1) + "***", masked)
 
 
 class MaskingFormatter(logging.Formatter):
@@ -77,3 +93,48 @@ def configure_logging(level: int = logging.INFO) -> None:
     handler._agentgraph = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
+
+
+class MaskingUvicornFormatter(logging.Formatter):
+    """uvicorn's default formatter, masked: its lines may carry paths and errors."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        from uvicorn.logging import DefaultFormatter
+
+        super().__init__()
+        self._inner = DefaultFormatter(*args, **kwargs)  # type: ignore[arg-type]
+
+    def format(self, record: logging.LogRecord) -> str:
+        """uvicorn's line, passed through `mask_text`."""
+        return mask_text(self._inner.format(record))
+
+
+class MaskingAccessFormatter(logging.Formatter):
+    """uvicorn's access-log formatter, masked: request lines carry query strings
+    (`?token=`, `hub.verify_token=`) and paths with phone numbers."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        from uvicorn.logging import AccessFormatter
+
+        super().__init__()
+        self._inner = AccessFormatter(*args, **kwargs)  # type: ignore[arg-type]
+
+    def format(self, record: logging.LogRecord) -> str:
+        """uvicorn's access line, percent-decoded (so `%2B250...` is seen as the number
+        it is) and passed through `mask_text`."""
+        return mask_text(unquote(self._inner.format(record)))
+
+
+def uvicorn_log_config() -> dict[str, object]:
+    """uvicorn's logging configuration with every line masked (access log included)."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, object] = {**LOGGING_CONFIG}
+    formatters = dict(LOGGING_CONFIG["formatters"])
+    formatters["default"] = {
+        **formatters["default"],
+        "()": f"{__name__}.MaskingUvicornFormatter",
+    }
+    formatters["access"] = {**formatters["access"], "()": f"{__name__}.MaskingAccessFormatter"}
+    config["formatters"] = formatters
+    return config

@@ -70,7 +70,9 @@ class ConversationPolicy:
         phone = normalize_phone(first.wa_id)
         if all(m.kind in ("reaction", "system") for m in batch):
             if first.kind == "system":
-                log.info("system message for %s: %s", phone, first.text or "")
+                # Its body may name the user's new number or other details: DEBUG only
+                # (masked, like every line).
+                log.debug("system message for %s: %s", phone, first.text or "")
             return [], len(rows)
         # The flag is read now, with the profile, to spare the database a query per turn.
         profile, ai_enabled = await self.domain.flags.profile_and_flag(

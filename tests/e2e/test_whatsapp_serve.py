@@ -186,3 +186,32 @@ async def test_serve_with_two_workers_on_redis(tmp_path, fresh_pg_url, redis_url
         _stop(process, log)
     assert sorted(r["to"] for r in replies) == sorted(users)
     assert ready["redis"] == "ok" and ready["queue"] == "ok"
+
+
+async def test_the_access_log_masks_tokens_and_phone_numbers(tmp_path):
+    """Every line of `agentgraph serve` goes through the masking: query-string tokens
+    and phone numbers in request paths included."""
+    env = _env(tmp_path, WHATSAPP_VERIFY_TOKEN="verify-s3cret", ENGAGEMENT_API_TOKEN="ws-s3cret")
+    process, url, log = await _serve(env, tmp_path / "serve.log")
+    try:
+        async with httpx.AsyncClient(base_url=url) as http:
+            handshake = await http.get(
+                "/webhooks/whatsapp",
+                params={
+                    "hub.mode": "subscribe",
+                    "hub.verify_token": "verify-s3cret",
+                    "hub.challenge": "4242",
+                },
+            )
+            assert handshake.text == "4242"
+            outbox = await http.get("/dev/outbox", params={"thread_id": "wa:easymo:+250788123456"})
+            assert outbox.status_code == 200
+            settings = await http.get("/v1/events/ev1/settings", params={"token": "ws-s3cret"})
+            assert settings.status_code == 200
+    finally:
+        _stop(process, log)
+    logs = (tmp_path / "serve.log").read_text()
+    assert "GET /webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=***" in logs
+    assert "verify-s3cret" not in logs and "ws-s3cret" not in logs
+    assert "250788123456" not in logs and "wa:easymo:+2507******56" in logs
+    assert "token=***" in logs

@@ -13,6 +13,8 @@ from agentgraph.observability.logging import MaskingFilter, MaskingFormatter, ma
         ("local 0788000002 here", "local 0788****02 here"),
         ("spaced +250 788 000 001.", "spaced +250 7** *** *01."),
         ("dashed 078-800-0003", "dashed 078-8**-**03"),
+        ("call 0788 000 001 now", "call 0788 *** *01 now"),
+        ("thread_id=wa:easymo:%2B250788000001&x", "thread_id=wa:easymo:%2B2507******01&x"),
     ],
 )
 def test_phone_numbers_are_masked(raw, masked):
@@ -20,7 +22,16 @@ def test_phone_numbers_are_masked(raw, masked):
 
 
 @pytest.mark.parametrize(
-    "text", ["on 2026-11-22 at 10:00", "sent 500000 RWF", "trip 12, booking 3"]
+    "text",
+    [
+        "on 2026-11-22 at 10:00",
+        "sent 500000 RWF",
+        "trip 12, booking 3",
+        "2026-12-04 15:26:49,151 INFO agentgraph.runtime: ready",
+        "a balance of 1 000 000 RWF",
+        "1 000 000 000",
+        "ratio 0.1234567890",
+    ],
 )
 def test_dates_amounts_and_ids_stay_readable(text):
     assert mask_text(text) == text
@@ -69,3 +80,20 @@ def test_per_request_http_client_logs_are_quiet():
     finally:
         httpx_logger.setLevel(levels[0])
         root.setLevel(levels[1])
+
+
+@pytest.mark.parametrize(
+    ("raw", "masked"),
+    [
+        (
+            '"GET /v1/events/e1/organizer?token=s3cret-token HTTP/1.1" 101',
+            '"GET /v1/events/e1/organizer?token=*** HTTP/1.1" 101',
+        ),
+        (
+            "/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=abc123&hub.challenge=42",
+            "/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=***&hub.challenge=42",
+        ),
+    ],
+)
+def test_secret_query_parameters_are_masked(raw, masked):
+    assert mask_text(raw) == masked
