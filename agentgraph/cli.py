@@ -119,6 +119,13 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
     if settings.production and settings.whatsapp_app_secret is None:
         print("agentgraph: WHATSAPP_APP_SECRET is required in production mode", file=sys.stderr)
         return 2
+    if settings.production and settings.engagement_api_token is None:
+        print(
+            "agentgraph: ENGAGEMENT_API_TOKEN is required in production mode (the event "
+            "settings API and WebSockets would be open)",
+            file=sys.stderr,
+        )
+        return 2
     import uvicorn
 
     configure_logging(level=logging.INFO)

@@ -68,6 +68,11 @@ def create_app(
         raise ConfigError(
             "WHATSAPP_APP_SECRET: required in production mode (AGENTGRAPH_PRODUCTION)"
         )
+    if settings.production and settings.engagement_api_token is None:
+        raise ConfigError(
+            "ENGAGEMENT_API_TOKEN: required in production mode (AGENTGRAPH_PRODUCTION); "
+            "without it the event settings API and WebSockets are open to anyone"
+        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -268,6 +268,11 @@ class Wallets:
             raise IdempotencyConflict(key)
         return _transfer_from_row(row, replayed=True)
 
+    async def daily_room(self, tenant: str, sender: str) -> int:
+        """How much more `sender` may send today (UTC) before the daily limit."""
+        sent = await self._sent_today(self._db, tenant, normalize_phone(sender), self._clock.now())
+        return max(0, self.daily_transfer_limit - sent)
+
     async def _sent_today(self, tx: Executor, tenant: str, sender: str, now: datetime) -> int:
         """The sender's outgoing transfers since 00:00 UTC today."""
         start = datetime.combine(now.date(), time(0), tzinfo=now.tzinfo)

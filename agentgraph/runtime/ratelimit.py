@@ -3,6 +3,8 @@
 `hit(user)` counts one inbound message and returns a `RateDecision`: allowed, or
 refused with `notify` set only for the first refused message of a window ("minute"
 or "day"), so a user who keeps sending gets one polite notice, not one per message.
+Every message counts against the minute; only answered messages count against the
+day, so a burst the minute limit refuses does not use up the user's daily quota.
 `MemoryRateLimiter` counts in this process (single-process servers);
 `RedisRateLimiter` counts in Redis with expiring fixed-window keys, shared by every
 process (one server-side script per hit: both counters and their expiries in one
@@ -31,15 +33,20 @@ class RateLimiter(Protocol):
     """What the channel needs from a limiter: `MemoryRateLimiter` or `RedisRateLimiter`."""
 
     async def hit(self, user: str) -> RateDecision:
-        """Count one message from `user` and decide on it; refused messages count too."""
+        """Count one message from `user` and decide on it (see the module docstring)."""
         ...
 
 
-def _decide(minute_count: int, day_count: int, per_minute: int, per_day: int) -> RateDecision:
-    if day_count > per_day:
-        return RateDecision(False, "day" if day_count == per_day + 1 else None)
-    if minute_count > per_minute:
-        return RateDecision(False, "minute" if minute_count == per_minute + 1 else None)
+# What the counting step found: the day was already used up (with how many refusals
+# so far), the minute is over its limit (with its count), or the message is answered.
+_DAY_REFUSED, _MINUTE_REFUSED, _ANSWERED = 0, 1, 2
+
+
+def _decide(outcome: int, count: int, per_minute: int) -> RateDecision:
+    if outcome == _DAY_REFUSED:
+        return RateDecision(False, "day" if count == 1 else None)
+    if outcome == _MINUTE_REFUSED:
+        return RateDecision(False, "minute" if count == per_minute + 1 else None)
     return RateDecision(True)
 
 
@@ -59,17 +66,32 @@ class MemoryRateLimiter:
         if len(self._counts) > 100_000:
             self._counts = {k: v for k, v in self._counts.items() if k[2] in (minute, day)}
         m = self._counts[(user, "m", minute)] = self._counts.get((user, "m", minute), 0) + 1
-        d = self._counts[(user, "d", day)] = self._counts.get((user, "d", day), 0) + 1
-        return _decide(m, d, self.per_minute, self.per_day)
+        if self._counts.get((user, "d", day), 0) >= self.per_day:
+            r = self._counts[(user, "r", day)] = self._counts.get((user, "r", day), 0) + 1
+            return _decide(_DAY_REFUSED, r, self.per_minute)
+        if m > self.per_minute:
+            return _decide(_MINUTE_REFUSED, m, self.per_minute)
+        self._counts[(user, "d", day)] = self._counts.get((user, "d", day), 0) + 1
+        return _decide(_ANSWERED, 0, self.per_minute)
 
 
-# INCR and EXPIRE of both windows, atomically (as MULTI/EXEC did, in one command).
+# The counting step, atomically: the minute always counts; a used-up day counts a
+# refusal (for the one notice); otherwise the day counts only an answered message.
 _HIT = """
 local m = redis.call('incr', KEYS[1])
 redis.call('expire', KEYS[1], ARGV[1])
-local d = redis.call('incr', KEYS[2])
+local d = tonumber(redis.call('get', KEYS[2]) or '0')
+if d >= tonumber(ARGV[4]) then
+  local r = redis.call('incr', KEYS[3])
+  redis.call('expire', KEYS[3], ARGV[2])
+  return {0, r}
+end
+if m > tonumber(ARGV[3]) then
+  return {1, m}
+end
+redis.call('incr', KEYS[2])
 redis.call('expire', KEYS[2], ARGV[2])
-return {m, d}
+return {2, 0}
 """
 MINUTE_KEY_TTL = 120
 DAY_KEY_TTL = 2 * 86400
@@ -90,6 +112,11 @@ class RedisRateLimiter:
         script, so concurrent processes never lose a count."""
         now = time.time()
         minute_key = f"{self._prefix}:rl:m:{user}:{int(now // 60)}"
-        day_key = f"{self._prefix}:rl:d:{user}:{int(now // 86400)}"
-        m, d = await self._hit(keys=[minute_key, day_key], args=[MINUTE_KEY_TTL, DAY_KEY_TTL])
-        return _decide(int(m), int(d), self.per_minute, self.per_day)
+        day = int(now // 86400)
+        day_key = f"{self._prefix}:rl:d:{user}:{day}"
+        refused_key = f"{self._prefix}:rl:r:{user}:{day}"
+        outcome, count = await self._hit(
+            keys=[minute_key, day_key, refused_key],
+            args=[MINUTE_KEY_TTL, DAY_KEY_TTL, self.per_minute, self.per_day],
+        )
+        return _decide(int(outcome), int(count), self.per_minute)

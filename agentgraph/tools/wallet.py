@@ -15,7 +15,7 @@ from langgraph.prebuilt import ToolRuntime
 from pydantic import Field
 
 from agentgraph.context import Context
-from agentgraph.domain import DomainError, ProfileNotFound, RecipientNotFound
+from agentgraph.domain import DomainError, LimitExceeded, ProfileNotFound, RecipientNotFound
 from agentgraph.domain.phones import normalize_phone
 from agentgraph.tools.confirm import require_confirmation
 from agentgraph.tools.formatting import local_time, money
@@ -94,6 +94,10 @@ async def transfer_money(
     balance = await domain.wallets.balance(tenant, phone)
     if balance < amount:
         return f"You do not have enough money: your balance is {money(balance)}."
+    # The daily limit is judged before asking, so a yes is never asked for in vain.
+    room = await domain.wallets.daily_room(tenant, phone)
+    if amount > room:
+        return LimitExceeded("daily", domain.wallets.daily_transfer_limit, room).user_message
     decision = require_confirmation(
         action="transfer_money",
         summary=f"Send {money(amount)} to {who}?",

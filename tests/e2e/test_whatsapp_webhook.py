@@ -8,6 +8,7 @@ import json
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from agentgraph.runtime import replies
 from agentgraph.runtime.channel_metrics import DEDUP_HITS, WEBHOOK_REQUESTS
@@ -342,6 +343,11 @@ def test_production_mode_requires_an_app_secret(sqlite_settings):
 
     with pytest.raises(ConfigError, match="WHATSAPP_APP_SECRET"):
         create_app(sqlite_settings.model_copy(update={"production": True}))
+    no_events_token = {"production": True, "whatsapp_app_secret": APP_SECRET}
+    with pytest.raises(ConfigError, match="ENGAGEMENT_API_TOKEN"):
+        create_app(sqlite_settings.model_copy(update=no_events_token))
     assert create_app(
-        sqlite_settings.model_copy(update={"production": True, "whatsapp_app_secret": APP_SECRET})
+        sqlite_settings.model_copy(
+            update={**no_events_token, "engagement_api_token": SecretStr("events")}
+        )
     )

@@ -198,3 +198,13 @@ async def test_memory_rate_limiter_notifies_once_per_window():
     decisions = [await limiter.hit("u") for _ in range(5)]
     assert [d.allowed for d in decisions] == [True, True, False, False, False]
     assert [d.notify for d in decisions] == [None, None, "minute", None, None]
+
+
+async def test_messages_the_minute_limit_refuses_do_not_use_up_the_day():
+    limiter = MemoryRateLimiter(per_minute=2, per_day=3)
+    flood = [await limiter.hit("u") for _ in range(10)]  # one minute: 2 answered
+    assert [d.allowed for d in flood].count(True) == 2
+    limiter._counts = {k: v for k, v in limiter._counts.items() if k[1] != "m"}  # next minute
+    later = [await limiter.hit("u") for _ in range(3)]
+    assert [d.allowed for d in later] == [True, False, False]
+    assert [d.notify for d in later] == [None, "day", None]
