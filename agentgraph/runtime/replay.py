@@ -56,7 +56,6 @@ def completed_turn(snapshot: StateSnapshot, key: str) -> CompletedTurn | None:
         str(message.text)
         for message in values.get("messages", [])
         if isinstance(message, AIMessage)
-        and not message.tool_calls
         and message.text
         and message.response_metadata.get(TURN_KEY) == key
     ]

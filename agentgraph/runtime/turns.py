@@ -312,7 +312,9 @@ class TurnRunner:
                 for message in (
                     (update or {}).get("messages", []) if isinstance(update, dict) else []
                 ):
-                    if isinstance(message, AIMessage) and not message.tool_calls and message.text:
+                    # Text that comes with a tool call is addressed to the user too
+                    # ("one transfer at a time: here is the first").
+                    if isinstance(message, AIMessage) and message.text:
                         outcome.replies.append(message.text)
                     elif (
                         isinstance(message, ToolMessage)

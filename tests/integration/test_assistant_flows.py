@@ -470,3 +470,11 @@ async def _tool_results(assistant, name: str) -> list[str]:
         for m in state.values["messages"]
         if isinstance(m, ToolMessage) and m.name == name
     ]
+
+
+async def test_a_negative_amount_is_refused_with_the_reason(sqlite_settings, open_seeded):
+    async with open_seeded(sqlite_settings) as assistant:
+        result = await assistant.send("send -500 to 0788000002", user=ALICE, tenant="easymo")
+        assert result.replies == ["The amount must be a positive number of RWF."]
+        assert not result.awaiting_confirmation
+        assert await balance(assistant, ALICE) == 50_000

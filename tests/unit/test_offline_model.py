@@ -868,3 +868,24 @@ def test_a_route_started_before_a_handoff_is_completed_after_it():
     name, args = only_call(ask("booking", "trips from Kigali", call, moved, asked, "to Huye"))
     assert name == "search_trips"
     assert (args["origin"], args["destination"]) == ("Kigali", "Huye")
+
+
+@pytest.mark.parametrize("text", ["send -500 to 0788000002", "send minus 500 to 0788000002"])
+def test_a_negative_amount_keeps_its_sign_for_the_tool_to_refuse(text):
+    name, args = only_call(ask("payment", text))
+    assert (name, args["amount"], args["recipient_phone"]) == (
+        "transfer_money",
+        -500,
+        "+250788000002",
+    )
+
+
+def test_several_transfers_propose_the_first_and_say_so():
+    message = ask("payment", "send 1000 to 0788000002 and 2000 to 0788000003")
+    assert [(c["name"], c["args"]) for c in message.tool_calls] == [
+        ("transfer_money", {"recipient_phone": "+250788000002", "amount": 1000})
+    ]
+    assert message.content == (
+        "I can make one transfer at a time, so here is the first one: 1000 RWF to "
+        "+250788000002. Send me the next one after this."
+    )

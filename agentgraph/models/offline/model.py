@@ -148,7 +148,7 @@ class OfflineChatModel(BaseChatModel):
             call_id = _call_id(messages, plan.name, plan.args)
             output_text = plan.name + json.dumps(plan.args, sort_keys=True, ensure_ascii=False)
             return AIMessage(
-                content="",
+                content=plan.say,
                 tool_calls=[
                     {"name": plan.name, "args": plan.args, "id": call_id, "type": "tool_call"}
                 ],

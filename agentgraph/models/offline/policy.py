@@ -39,10 +39,11 @@ _FRAMEWORK_ERROR = re.compile(r"Please fix your mistakes|Traceback \(most recent
 
 @dataclass(frozen=True)
 class Call:
-    """Emit one tool call."""
+    """Emit one tool call, with `say` as the text that goes with it (or none)."""
 
     name: str
     args: dict[str, Any]
+    say: str = ""
 
 
 @dataclass(frozen=True)
@@ -321,6 +322,12 @@ def _relay(conv: _Conversation, tail: list[BaseMessage], lang: str) -> Say | Non
     return Say("\n\n".join(texts)) if texts else None
 
 
+def _several_transfers(reading: Reading) -> bool:
+    """True when the message asks to send to several people or several amounts."""
+    slots = reading.slots
+    return bool(slots.other_phones or slots.other_amounts or len(slots.numbers) > 1)
+
+
 def decide(
     messages: Sequence[BaseMessage],
     *,
@@ -361,7 +368,11 @@ def decide(
     if need.tool in bound:
         if need.missing:
             return Say(tables.ask(need.intent, need.missing, lang, need.args))
-        return Call(need.tool, _fit_schema(need.args, bound[need.tool]))
+        call = Call(need.tool, _fit_schema(need.args, bound[need.tool]))
+        if need.tool == "transfer_money" and _several_transfers(conv.reading(conv.humans[-1])):
+            # One confirmation moves one transfer: say which one is proposed first.
+            return replace(call, say=tables.ask("one_transfer", ["*"], lang, need.args))
+        return call
     if may_hand_off:
         for agent in spec.agents:
             target = handoff_to.get(agent)

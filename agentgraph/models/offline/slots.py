@@ -28,6 +28,7 @@ _INTL_PHONE = re.compile(r"(?<![\w+])\+\d(?:[\s.-]?\d){6,13}(?!\d)")
 _GROUPED = re.compile(r"\d{1,3}(?:[ ,.]\d{3})+")
 _LOOSE_NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:[ ,]\d{3})+|\d+)(?!\w)")
 _WORD = re.compile(r"[a-z]+(?:-[a-z]+)*")
+_NEGATIVE = re.compile(r"(?:(?<![\w-])-|\b(?:minus|moins))\s*$")
 
 
 @dataclass
@@ -51,6 +52,10 @@ class Slots:
     language: str | None = None
     name: str | None = None
     note: str | None = None
+    other_phones: list[str] = field(default_factory=list)
+    """Phone numbers after the first one (a message asking for several transfers)."""
+    other_amounts: list[int] = field(default_factory=list)
+    """Amounts after the first one."""
 
     def present(self) -> set[str]:
         """Names of the slots that carry a value ('city' when any city was named)."""
@@ -278,8 +283,11 @@ def extract_slots(text: str, tables: SlotTables, today: date) -> Slots:
         work = _blank(work, m)
     slots.date, work = _extract_date(work, tables, today)
     for phone_regex in (_RW_PHONE, _INTL_PHONE):
-        if slots.phone is None and (m := phone_regex.search(work)):
-            slots.phone = normalize_phone(m.group(0))
+        while m := phone_regex.search(work):
+            if slots.phone is None:
+                slots.phone = normalize_phone(m.group(0))
+            elif normalize_phone(m.group(0)) != slots.phone:
+                slots.other_phones.append(normalize_phone(m.group(0)))
             work = _blank(work, m)
     if m := tables.seats_regex.search(work):
         count = m.group(1)
@@ -290,13 +298,22 @@ def extract_slots(text: str, tables: SlotTables, today: date) -> Slots:
             setattr(slots, slot_name, int(m.group(1)))
             work = _blank(work, m)
     for regex in tables.amount_patterns:
-        if slots.amount is None and (m := regex.search(work)):
+        while m := regex.search(work):
             multiplier = tables.multipliers.get(m.group(2) or "", 1)
-            slots.amount = round(_parse_number(m.group(1)) * multiplier)
+            amount = round(_parse_number(m.group(1)) * multiplier)
+            # "send -500" or "minus 500" keeps its sign, so the tool can refuse it
+            # and say why rather than send 500.
+            if _NEGATIVE.search(work[: m.start(1)]):
+                amount = -amount
+            if slots.amount is None:
+                slots.amount = amount
+            else:
+                slots.other_amounts.append(amount)
             work = _blank(work, m)
     slots.note = _extract_note(text, work, tables)
     for m in _LOOSE_NUMBER.finditer(work):
-        slots.numbers.append(int(re.sub(r"\D", "", m.group(1))))
+        number = int(re.sub(r"\D", "", m.group(1)))
+        slots.numbers.append(-number if _NEGATIVE.search(work[: m.start(1)]) else number)
     slots.word_amount = _word_amount(work, tables)
     _extract_cities(work, tables, slots)
     if m := tables.language_regex.search(work):
