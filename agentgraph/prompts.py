@@ -5,11 +5,13 @@ file raises FileNotFoundError naming the path. The directory is a setting
 (`Settings.prompts_dir`, `AGENTGRAPH_PROMPTS_DIR`), passed down by whoever builds a
 graph or a model; `prompt_library(directory)` returns the one library per directory
 of the process. `DEFAULT_PROMPTS_DIR` is the `prompts/` folder that ships with
-agentgraph.
+agentgraph: the source tree's, or in an installed wheel the same files as the
+package data `agentgraph.bundled_prompts`.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from functools import cache, lru_cache
 from pathlib import Path
@@ -17,7 +19,19 @@ from typing import Any
 
 __all__ = ["DEFAULT_PROMPTS_DIR", "PromptLibrary", "prompt_library"]
 
-DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+def _shipped_prompts() -> Path:
+    """The prompts/ folder of the source tree, or the copy a wheel installs as the
+    package `agentgraph.bundled_prompts` (the source tree's wins when both exist)."""
+    source = Path(__file__).resolve().parent.parent / "prompts"
+    if (source / "triage.md").is_file():
+        return source
+    bundled = importlib.util.find_spec("agentgraph.bundled_prompts")
+    if bundled is not None and bundled.submodule_search_locations:
+        return Path(next(iter(bundled.submodule_search_locations)))
+    return source
+
+
+DEFAULT_PROMPTS_DIR = _shipped_prompts()
 
 
 class PromptLibrary:

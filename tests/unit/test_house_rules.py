@@ -147,3 +147,15 @@ def test_ci_fails_a_run_that_deselects_tests():
         [*args, target], cwd=ROOT, env={**env, "CI": "true"}, capture_output=True, text=True
     )
     assert whole.returncode == 0, whole.stdout
+
+
+def test_the_wheel_lists_every_package_and_the_prompts():
+    """pyproject lists packages by hand (the prompts are mapped into the wheel), so a
+    new package must be added there: this test says which."""
+    from setuptools import find_packages
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]
+    listed = set(config["setuptools"]["packages"])
+    found = set(find_packages(where=str(ROOT), include=["agentgraph*", "server*"]))
+    assert listed == found | {"agentgraph.bundled_prompts"}
+    assert config["setuptools"]["package-dir"] == {"agentgraph.bundled_prompts": "prompts"}
