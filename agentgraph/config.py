@@ -286,6 +286,17 @@ class Settings(BaseSettings):
     langsmith_endpoint: str | None = Field(default=None, validation_alias="LANGSMITH_ENDPOINT")
     langsmith_project: str | None = Field(default=None, validation_alias="LANGSMITH_PROJECT")
     langsmith_api_key: SecretStr | None = Field(default=None, validation_alias="LANGSMITH_API_KEY")
+    trace_masking: bool = Field(
+        default=True,
+        validation_alias="AGENTGRAPH_TRACE_MASKING",
+        description="Mask phone numbers, emails and tokens in LangSmith traces (as in logs).",
+    )
+    pseudonym_key: SecretStr | None = Field(
+        default=None,
+        validation_alias="AGENTGRAPH_PSEUDONYM_KEY",
+        description="Key of the hash that turns a user's phone into the pseudonym in thread "
+        "ids; unset, a random key is made once and kept in the database.",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -114,12 +114,18 @@ def domain_sqlite_path(settings: Settings) -> Path:
     return Path(settings.data_dir) / DOMAIN_SQLITE_FILE
 
 
+def _pseudonym_key(settings: Settings) -> bytes | None:
+    key = settings.pseudonym_key
+    return None if key is None else key.get_secret_value().encode()
+
+
 def _domain_from(settings: Settings, pool: AsyncConnectionPool, clock: Clock | None) -> Domain:
     return Domain.from_pool(
         pool,
         clock=clock,
         transfer_limit=settings.transfer_limit,
         daily_transfer_limit=settings.daily_transfer_limit,
+        pseudonym_key=_pseudonym_key(settings),
     )
 
 
@@ -141,6 +147,7 @@ async def open_domain(
         clock=clock,
         transfer_limit=settings.transfer_limit,
         daily_transfer_limit=settings.daily_transfer_limit,
+        pseudonym_key=_pseudonym_key(settings),
     )
     try:
         if migrate:

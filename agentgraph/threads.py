@@ -1,10 +1,13 @@
 """Thread ids: the one builder every channel uses, and how logs show them.
 
-A conversation's thread id names its channel, its tenant and its user:
-`wa:{tenant}:{user}` (WhatsApp), `chat:{tenant}:{user}` (CLI, API, Studio),
-`web:{tenant}:{user}` (web chat); a live-event session's is
-`event:{event_id}:{session_id}`. The tenant is resolved once per inbound message by
-the entry point and passed here; nothing parses it back out of an id.
+A conversation's thread id names its channel, its tenant and its user by pseudonym:
+`wa:{tenant}:{pseudonym}` (WhatsApp), `chat:{tenant}:{pseudonym}` (CLI, API, Studio),
+`web:{tenant}:{pseudonym}` (web chat); a live-event session's is
+`event:{event_id}:{session_id}`. The pseudonym is the keyed hash of tenant and phone
+number made by `domain.pseudonyms` (`Assistant.thread_id` builds the whole id), so no
+phone number reaches checkpoints' thread ids, traces or logs. The tenant is resolved
+once per inbound message by the entry point and passed here; nothing parses it back
+out of an id.
 """
 
 from __future__ import annotations
@@ -22,9 +25,10 @@ _PREFIX: dict[Channel, str] = {
 }
 
 
-def conversation_thread_id(channel: Channel, tenant: str, user: str) -> str:
-    """The thread id of `user`'s conversation with `tenant` on `channel`."""
-    return f"{_PREFIX[channel]}:{tenant}:{user}"
+def conversation_thread_id(channel: Channel, tenant: str, pseudonym: str) -> str:
+    """The thread id of the conversation of the user named `pseudonym` with `tenant` on
+    `channel`."""
+    return f"{_PREFIX[channel]}:{tenant}:{pseudonym}"
 
 
 def event_thread_id(event_id: str, session_id: str) -> str:

@@ -21,6 +21,7 @@ from agentgraph.domain.bookings import Bookings
 from agentgraph.domain.db import Database, Engine, PoolType, PostgresDatabase, SqliteDatabase
 from agentgraph.domain.flags import Flags
 from agentgraph.domain.profiles import Profiles
+from agentgraph.domain.pseudonyms import Pseudonyms
 from agentgraph.domain.support import Support
 from agentgraph.domain.tenants import TenantNames, Tenants
 from agentgraph.domain.timestamps import CheckedClock
@@ -34,8 +35,9 @@ from agentgraph.domain.wallets import (
 
 class Domain:
     """The business backend. Repositories are attributes (`tenants`, `profiles`,
-    `wallets`, `trips`, `bookings`, `support`, `accounts`, `flags`); every method takes the
-    tenant slug first."""
+    `wallets`, `trips`, `bookings`, `support`, `accounts`, `flags`, `pseudonyms`); every
+    method takes the tenant slug first. `pseudonym_key` is AGENTGRAPH_PSEUDONYM_KEY's
+    bytes (None: the key kept in the database)."""
 
     def __init__(
         self,
@@ -45,6 +47,7 @@ class Domain:
         transfer_limit: int = DEFAULT_TRANSFER_LIMIT,
         daily_transfer_limit: int = DEFAULT_DAILY_TRANSFER_LIMIT,
         local_tz: tzinfo = KIGALI,
+        pseudonym_key: bytes | None = None,
     ) -> None:
         if transfer_limit <= 0 or daily_transfer_limit <= 0:
             raise ValueError("transfer limits must be positive")
@@ -65,6 +68,7 @@ class Domain:
         self.flags = Flags(db, self.clock)
         self.tenants = Tenants(db, self.clock)
         self.tenant_names = TenantNames(self.tenants)
+        self.pseudonyms = Pseudonyms(db, self.clock, pseudonym_key)
 
     @classmethod
     async def sqlite(
@@ -74,6 +78,7 @@ class Domain:
         clock: Clock | None = None,
         transfer_limit: int = DEFAULT_TRANSFER_LIMIT,
         daily_transfer_limit: int = DEFAULT_DAILY_TRANSFER_LIMIT,
+        pseudonym_key: bytes | None = None,
     ) -> Domain:
         """Open the SQLite file `path` (or `:memory:`); not migrated."""
         db = await SqliteDatabase.open(path)
@@ -82,6 +87,7 @@ class Domain:
             clock=clock,
             transfer_limit=transfer_limit,
             daily_transfer_limit=daily_transfer_limit,
+            pseudonym_key=pseudonym_key,
         )
 
     @classmethod
@@ -92,6 +98,7 @@ class Domain:
         clock: Clock | None = None,
         transfer_limit: int = DEFAULT_TRANSFER_LIMIT,
         daily_transfer_limit: int = DEFAULT_DAILY_TRANSFER_LIMIT,
+        pseudonym_key: bytes | None = None,
     ) -> Domain:
         """Use an open psycopg pool (autocommit, dict rows); `close()` leaves it open."""
         return cls(
@@ -99,6 +106,7 @@ class Domain:
             clock=clock,
             transfer_limit=transfer_limit,
             daily_transfer_limit=daily_transfer_limit,
+            pseudonym_key=pseudonym_key,
         )
 
     @property

@@ -34,6 +34,7 @@ from agentgraph.engagement.delivery.organizer_hub import OrganizerHub
 from agentgraph.engagement.detection.collector import SessionKey, SignalCollector
 from agentgraph.engagement.ownership import CycleOwnership
 from agentgraph.engagement.pending import Pending, delete_pending, save_pending
+from agentgraph.observability.tracing import NO_TRACING, Tracing
 from agentgraph.threads import event_thread_id
 
 logger = logging.getLogger(__name__)
@@ -55,8 +56,10 @@ class CycleRunner:
         ownership: CycleOwnership,
         retry_seconds: float,
         track: Callable[[asyncio.Task[Any]], None],
+        tracing: Tracing = NO_TRACING,
     ) -> None:
         self.graph = graph
+        self.tracing = tracing
         self.deps = deps
         self.store = store
         # Business time (dues, deadlines) is the conductor's clock.
@@ -94,7 +97,12 @@ class CycleRunner:
 
     async def _run(self, key: SessionKey, payload: Any) -> None:
         event_id, session_id = key
-        config: Any = {"configurable": {"thread_id": event_thread_id(event_id, session_id)}}
+        config = self.tracing.config(
+            "engagement",
+            event_thread_id(event_id, session_id),
+            {"event_id": event_id, "session_id": session_id},
+            [f"event:{event_id}"],
+        )
         context = EngagementContext(event_id=event_id, session_id=session_id, deps=self.deps)
         previous = self.pending.get(key)
         attempts = previous.attempts + 1 if previous and previous.kind == "running" else 1

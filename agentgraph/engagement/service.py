@@ -70,6 +70,7 @@ from agentgraph.engagement.pending import Pending, load_pending
 from agentgraph.engagement.signals.parsing import parse_frame, parse_redis_payload
 from agentgraph.engagement.signals.redis_bridge import RedisBridge
 from agentgraph.models.budget import RedisSpend, SpendBudget, SpendLedger, StoreSpend
+from agentgraph.observability.tracing import Tracing
 from agentgraph.prompts import prompt_library
 
 logger = logging.getLogger(__name__)
@@ -157,6 +158,7 @@ class EngagementService:
             ownership=self.ownership,
             retry_seconds=settings.engagement_tick_seconds,
             track=self._track,
+            tracing=Tracing.from_settings(settings),
         )
         # The open cycles by session (shared with the runner; read by tests and gauges).
         self.pending: dict[SessionKey, Pending] = self.cycles.pending

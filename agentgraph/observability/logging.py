@@ -3,7 +3,8 @@
 `configure_logging()` installs a stderr handler whose formatter masks the finished
 line (message, arguments and any traceback): phone numbers in international or local
 form (`+250788000001`, `250788000001`, `0788000001`, `+250 788 000 001`) keep their
-first four and last two digits (`+2507******01`), and bearer tokens / API keys are
+first four and last two digits (`+2507******01`), emails keep their first character
+and domain (`a***@example.com`), and bearer tokens / API keys are
 replaced by `***`. Call sites may log freely; nothing full leaves the process.
 """
 
@@ -23,6 +24,8 @@ _PHONE = re.compile(
     r"(?:(?:\+|%2B)\d(?:[ -]?\d){7,14}|0\d(?:[ -]?\d){7,13}|\d{9,15})(?!\w)",
     re.IGNORECASE,
 )
+# An email address keeps its first character and its domain: `a***@example.com`.
+_EMAIL = re.compile(r"(?<![\w.+-])([\w+-])[\w.+-]*@([\w-]+(?:\.[\w-]+)+)")
 _SECRET = re.compile(r"(?i)(bearer\s+|sk-|api[_-]?key[=:\s]+|access_token=)[A-Za-z0-9._\-]{6,}")
 # Secret-looking query parameters of a logged URL (the access log writes raw paths).
 _QUERY_SECRET = re.compile(
@@ -41,8 +44,9 @@ def _mask_phone(match: re.Match[str]) -> str:
 
 
 def mask_text(text: str) -> str:
-    """`text` with phone numbers, secrets and secret query parameters masked."""
+    """`text` with phone numbers, emails, secrets and secret query parameters masked."""
     masked = _PHONE.sub(_mask_phone, text)
+    masked = _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", masked)
     masked = _QUERY_SECRET.sub(lambda m: m.group(1) + "***", masked)
     return _SECRET.sub(lambda m: m.group(1) + "***", masked)
 

@@ -11,6 +11,7 @@ turn for a user of a tenant. Where the data lives is logged at start-up and kept
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -28,6 +29,7 @@ from agentgraph.context import Channel, Context
 from agentgraph.domain.phones import normalize_phone
 from agentgraph.faults import Faults
 from agentgraph.models import build_chat_model
+from agentgraph.observability.tracing import Tracing
 from agentgraph.persistence import Persistence, open_persistence
 from agentgraph.prompts import prompt_library
 from agentgraph.runtime.turns import TurnResult, TurnRunner
@@ -75,8 +77,15 @@ class Assistant:
             customer_email=customer_email,
             staff=staff,
         )
-        thread = thread_id or conversation_thread_id(channel, tenant, phone)
-        return await self.runner.send(thread, text, context, inputs=inputs)
+        pseudonym = await self.persistence.domain.pseudonyms.of(tenant, phone)
+        thread = thread_id or conversation_thread_id(channel, tenant, pseudonym)
+        return await self.runner.send(thread, text, context, inputs=inputs, user=pseudonym)
+
+    async def thread_id(self, channel: Channel, tenant: str, user: str) -> str:
+        """The thread id of `user`'s (a phone number, any format) conversation with
+        `tenant` on `channel`: it names the user by pseudonym, never by the number."""
+        pseudonym = await self.persistence.domain.pseudonyms.of(tenant, normalize_phone(user))
+        return conversation_thread_id(channel, tenant, pseudonym)
 
 
 @asynccontextmanager
@@ -106,7 +115,7 @@ async def open_assistant(
         chat_model = model or build_chat_model(settings)
         graph = build_assistant_graph(
             model=chat_model, domain=persistence.domain, settings=settings, clock=clock
-        ).compile(checkpointer=persistence.checkpointer, store=persistence.store)
+        ).compile(checkpointer=persistence.checkpointer, store=persistence.store, name="assistant")
         runner = TurnRunner(
             graph,
             retention=settings.checkpoint_retention,
@@ -115,5 +124,10 @@ async def open_assistant(
             clock=clock,
             prompts=prompt_library(settings.prompts_dir),
             faults=Faults.from_settings(settings),
+            tracing=Tracing.from_settings(settings),
         )
-        yield Assistant(settings, persistence, graph, runner)
+        try:
+            yield Assistant(settings, persistence, graph, runner)
+        finally:
+            # Runs still buffered in the LangSmith client go out before the process ends.
+            await asyncio.to_thread(runner.tracing.flush)

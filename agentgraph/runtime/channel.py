@@ -47,7 +47,7 @@ from agentgraph.runtime.rejected import RejectedUpdates
 from agentgraph.runtime.statuses import MessageStatuses
 from agentgraph.runtime.tenancy import NumberTenants
 from agentgraph.runtime.turns import APOLOGY
-from agentgraph.threads import conversation_thread_id, mask_thread_id
+from agentgraph.threads import mask_thread_id
 from agentgraph.whatsapp.client import GraphClient
 from agentgraph.whatsapp.inbound import InboundMessage
 from agentgraph.whatsapp.payloads import WebhookBody
@@ -151,7 +151,7 @@ class WhatsAppChannel:
                     )
                     continue
                 tenant = self.tenants.tenant_for(message.phone_number_id)
-                thread = conversation_thread_id("whatsapp", tenant, "+" + message.wa_id)
+                thread = await self.assistant.thread_id("whatsapp", tenant, "+" + message.wa_id)
                 entries.append(InboxEntry(tenant, thread, message))
             elif isinstance(update, StatusUpdate):
                 await self.statuses.record(update.status)

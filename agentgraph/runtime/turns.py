@@ -18,7 +18,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,8 +36,12 @@ from agentgraph.context import Context
 from agentgraph.faults import NO_FAULTS, Faults
 from agentgraph.handoff import handoff_destination
 from agentgraph.observability.metrics import TURN_SECONDS, TURNS
+from agentgraph.observability.tracing import NO_TRACING, Tracing
 from agentgraph.prompts import PromptLibrary, prompt_library
 from agentgraph.runtime.replay import completed_turn, started_turn_key
+from agentgraph.runtime.turn_result import TurnResult, values_result
+
+__all__ = ["APOLOGY", "TurnResult", "TurnRunner"]
 from agentgraph.threads import mask_thread_id
 from agentgraph.tools.confirm import ConfirmationAnswer, classify_answer
 
@@ -82,37 +86,6 @@ def _answer_for(
     return answer
 
 
-@dataclass
-class TurnResult:
-    """What one turn produced, in the shape the CLI's --jsonl prints."""
-
-    input: str
-    replies: list[str]
-    agent: str
-    awaiting_confirmation: bool
-    confirmation: dict[str, Any] | None = None
-    escalated: bool = False
-    usage: dict[str, Any] = field(default_factory=dict)
-    latency_ms: float = 0.0
-    error: bool = False
-    turns: int = 0
-    inputs: list[str] = field(default_factory=list)
-    """Ids of the inbound messages this turn answered (those `send` was given, or of
-    a turn found already complete: then a prefix of them)."""
-    replayed: bool = False
-    """True when the turn had already run to its end (before a crash) and its
-    recorded replies were returned instead of running it again."""
-
-    def as_json(self) -> dict[str, Any]:
-        """The fields `--jsonl` prints: input, replies, agent and `awaiting_confirmation`."""
-        return {
-            "input": self.input,
-            "replies": self.replies,
-            "agent": self.agent,
-            "awaiting_confirmation": self.awaiting_confirmation,
-        }
-
-
 class TurnRunner:
     """Runs turns of a compiled assistant graph with per-thread ordering and retention."""
 
@@ -126,9 +99,11 @@ class TurnRunner:
         clock: Clock = SYSTEM_CLOCK,
         prompts: PromptLibrary | None = None,
         faults: Faults = NO_FAULTS,
+        tracing: Tracing = NO_TRACING,
     ) -> None:
         self.graph = graph
         self.faults = faults
+        self.tracing = tracing
         self.clock = clock
         # The yes/no vocabulary that decides whether a message answers a confirmation.
         self.prompts = prompts or prompt_library()
@@ -153,6 +128,7 @@ class TurnRunner:
         context: Context,
         *,
         inputs: Sequence[str] = (),
+        user: str | None = None,
     ) -> TurnResult:
         """Deliver one user message and return the assistant's replies.
 
@@ -161,7 +137,8 @@ class TurnRunner:
         money movements are keyed by the message that asked for them, and a turn that
         already ran to its end (a crash before its replies were committed) is answered
         from the checkpoint instead of running again. Without `inputs` a fresh key is
-        made for the turn."""
+        made for the turn. `user` is the conversation's pseudonym, which traces name the
+        user by (never the phone number in `context`)."""
         started = time.perf_counter()
         config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
         ids = [str(i) for i in inputs] or [f"turn-{uuid.uuid4().hex}"]
@@ -176,6 +153,7 @@ class TurnRunner:
                 recorded = await self._completed(config, key, saved)
                 if recorded is not None:
                     return self._finish(recorded, context, started)
+                traced = self._run_config(thread_id, context, user, saved)
                 handled = False
                 verdict = classify_answer(text, self.prompts)
                 # A model may ask again after a superseded confirmation; every pause is
@@ -193,7 +171,7 @@ class TurnRunner:
                                 resume=_answer_for(pending, verdict, text, self.clock.now()),
                                 update={"turn_key": key, "turn_inputs": ids},
                             ),
-                            config,
+                            traced(resuming=True),
                             context,
                             final,
                         )
@@ -216,7 +194,7 @@ class TurnRunner:
                                 "turn_key": key,
                                 "turn_inputs": ids,
                             },
-                            config,
+                            traced(resuming=False),
                             context,
                             final,
                         )
@@ -247,6 +225,28 @@ class TurnRunner:
                     log.exception("checkpoint pruning failed on %s", mask_thread_id(thread_id))
         return self._finish(result, context, started)
 
+    def _run_config(
+        self, thread_id: str, context: Context, user: str | None, saved: CheckpointTuple | None
+    ) -> Callable[..., RunnableConfig]:
+        """The config of this message's graph runs: the thread and, when traced, what
+        the trace shows. A run resuming a paused confirmation continues the thread's
+        current turn (same `turn` number); a new message starts the next one."""
+        values = saved.checkpoint.get("channel_values", {}) if saved is not None else {}
+        turns = int(values.get("turns", 0))
+        metadata = {
+            "tenant_id": context.tenant_id,
+            "channel": context.channel,
+            "user": user or "unknown",
+            "agent": str(values.get("active_agent", "triage")),
+        }
+        tags = [f"channel:{context.channel}", f"tenant:{context.tenant_id}"]
+
+        def traced(*, resuming: bool) -> RunnableConfig:
+            turn = turns if resuming else turns + 1
+            return self.tracing.config("assistant", thread_id, {**metadata, "turn": turn}, tags)
+
+        return traced
+
     def _finish(self, result: TurnResult, context: Context, started: float) -> TurnResult:
         elapsed = time.perf_counter() - started
         result.latency_ms = elapsed * 1000
@@ -269,7 +269,7 @@ class TurnRunner:
             key,
             mask_thread_id(str(config["configurable"]["thread_id"])),
         )
-        result = _values_result("", done.replies, done.values, done.interrupts, error=False)
+        result = values_result("", done.replies, done.values, done.interrupts, error=False)
         result.inputs, result.replayed = done.inputs, True
         return result
 
@@ -338,7 +338,7 @@ class TurnRunner:
             snapshot = await self.graph.aget_state(config)
             values = snapshot.values if isinstance(snapshot.values, dict) else {}
             interrupts = list(snapshot.interrupts)
-        return _values_result(text, replies, values, interrupts, error=error)
+        return values_result(text, replies, values, interrupts, error=error)
 
     async def release(self, thread_id: str) -> None:
         """Give a conversation back to the assistant after a human handled it."""
@@ -347,35 +347,6 @@ class TurnRunner:
             await self.graph.aupdate_state(
                 config, {"escalated": False, "escalation_reason": None}, as_node="start_turn"
             )
-
-
-def _values_result(
-    text: str,
-    replies: list[str],
-    values: dict[str, Any],
-    interrupts: Sequence[Interrupt],
-    *,
-    error: bool,
-) -> TurnResult:
-    confirmation = next(
-        (
-            i.value
-            for i in interrupts
-            if isinstance(i.value, dict) and i.value.get("type") == "confirmation"
-        ),
-        None,
-    )
-    return TurnResult(
-        input=text,
-        replies=replies,
-        agent=str(values.get("active_agent", "triage")),
-        awaiting_confirmation=confirmation is not None,
-        confirmation=confirmation,
-        escalated=bool(values.get("escalated", False)),
-        usage=dict(values.get("turn_usage", {})),
-        error=error,
-        turns=int(values.get("turns", 0)),
-    )
 
 
 def _pending_confirmation(saved: CheckpointTuple | None) -> dict[str, Any] | None:

@@ -60,7 +60,7 @@ async def transaction_history(
 async def transfer_money(
     runtime: ToolRuntime[Context, Any],
     recipient_phone: Annotated[
-        str, Field(description="Recipient phone, e.g. 0788000002 or +250788000002.")
+        str, Field(description="Recipient phone, e.g. 0788123456 or +250788123456.")
     ],
     amount: int = Field(description="Whole RWF to send, e.g. 5000."),
     note: Annotated[str | None, Field(description="Optional message for the recipient.")] = None,

@@ -14,7 +14,6 @@ from langgraph.types import Command
 from agentgraph.clock import ManualClock
 from agentgraph.context import Context
 from agentgraph.testing import FunctionChatModel, ScriptedChatModel, tool_call
-from agentgraph.threads import conversation_thread_id
 
 ALICE = "+250788000001"
 BOB = "+250788000002"
@@ -39,7 +38,7 @@ async def test_triage_routes_balance_question_to_payment(any_settings, open_seed
     async with open_seeded(any_settings, model) as assistant:
         result = await assistant.send("how much money do I have?", user=ALICE, tenant="easymo")
         state = await assistant.graph.aget_state(
-            {"configurable": {"thread_id": conversation_thread_id("cli", "easymo", ALICE)}}
+            {"configurable": {"thread_id": (await assistant.thread_id("cli", "easymo", ALICE))}}
         )
     assert result.replies == ["You have 50,000 RWF."]
     assert result.agent == "payment"
@@ -96,7 +95,7 @@ async def test_declined_transfer_moves_nothing(sqlite_settings, open_seeded):
         assert not result.awaiting_confirmation
         assert await balance(assistant, ALICE) == 50_000
         state = await assistant.graph.aget_state(
-            {"configurable": {"thread_id": conversation_thread_id("cli", "easymo", ALICE)}}
+            {"configurable": {"thread_id": (await assistant.thread_id("cli", "easymo", ALICE))}}
         )
         assert any(
             "cancelled" in str(m.content)
@@ -155,7 +154,9 @@ async def test_expired_confirmation_moves_nothing(sqlite_settings, open_seeded):
     async with open_seeded(sqlite_settings, model) as assistant:
         await assistant.send("send 5000 to bob", user=ALICE, tenant="easymo")
         late = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
-        config = {"configurable": {"thread_id": conversation_thread_id("cli", "easymo", ALICE)}}
+        config = {
+            "configurable": {"thread_id": (await assistant.thread_id("cli", "easymo", ALICE))}
+        }
         await assistant.graph.ainvoke(
             Command(resume={"answer": "yes", "at": late}),
             config,
@@ -217,7 +218,7 @@ async def test_model_cannot_act_for_another_user(sqlite_settings, open_seeded):
         await assistant.persistence.domain.wallets.transfer("easymo", BOB, ALICE, 1000, "setup-1")
         await assistant.send("balance", user=BOB, tenant="easymo")
         state = await assistant.graph.aget_state(
-            {"configurable": {"thread_id": conversation_thread_id("cli", "easymo", BOB)}}
+            {"configurable": {"thread_id": (await assistant.thread_id("cli", "easymo", BOB))}}
         )
         result = [m.content for m in state.values["messages"] if isinstance(m, ToolMessage)][-1]
         assert result == "Your wallet balance is 49,000 RWF."
@@ -258,7 +259,7 @@ async def test_escalated_conversation_gets_no_bot_replies_until_released(any_set
         assert first.escalated and first.replies == ["A person will reply."]
         silent = await assistant.send("hello? anyone?", user=ALICE, tenant="easymo")
         assert silent.replies == [] and silent.escalated
-        await assistant.runner.release(conversation_thread_id("cli", "easymo", ALICE))
+        await assistant.runner.release(await assistant.thread_id("cli", "easymo", ALICE))
         back = await assistant.send("thanks", user=ALICE, tenant="easymo")
         assert back.replies == ["Welcome back."] and not back.escalated
         assert model.remaining == 0
@@ -302,7 +303,7 @@ async def test_yes_after_the_deadline_moves_nothing(sqlite_settings, open_seeded
         assert late.replies == ["That request expired."]
         assert await balance(assistant, ALICE) == 50_000
         state = await assistant.graph.aget_state(
-            {"configurable": {"thread_id": conversation_thread_id("cli", "easymo", ALICE)}}
+            {"configurable": {"thread_id": (await assistant.thread_id("cli", "easymo", ALICE))}}
         )
         results = [str(m.content) for m in state.values["messages"] if isinstance(m, ToolMessage)]
         assert any("expired" in r for r in results)
@@ -321,7 +322,9 @@ async def test_plain_yes_resume_after_the_deadline_moves_nothing(sqlite_settings
     async with open_seeded(sqlite_settings, model, clock=clock) as assistant:
         await assistant.send("send 5000 to bob", user=ALICE, tenant="easymo")
         clock.advance(timedelta(hours=2))
-        config = {"configurable": {"thread_id": conversation_thread_id("cli", "easymo", ALICE)}}
+        config = {
+            "configurable": {"thread_id": (await assistant.thread_id("cli", "easymo", ALICE))}
+        }
         await assistant.graph.ainvoke(
             Command(resume="yes"), config, context=Context(tenant_id="easymo", user_id=ALICE)
         )
@@ -348,7 +351,7 @@ async def test_a_re_asked_confirmation_is_closed_before_the_new_message(
         assert result.replies[-1] == "50,000 RWF."
         assert not result.awaiting_confirmation
         state = await assistant.graph.aget_state(
-            {"configurable": {"thread_id": conversation_thread_id("cli", "easymo", ALICE)}}
+            {"configurable": {"thread_id": (await assistant.thread_id("cli", "easymo", ALICE))}}
         )
         assert not state.interrupts
         answered = {m.tool_call_id for m in state.values["messages"] if isinstance(m, ToolMessage)}
@@ -463,7 +466,7 @@ async def test_a_booking_asks_first_and_a_replanned_one_is_charged_once(
 
 async def _tool_results(assistant, name: str) -> list[str]:
     state = await assistant.graph.aget_state(
-        {"configurable": {"thread_id": conversation_thread_id("cli", "easymo", ALICE)}}
+        {"configurable": {"thread_id": (await assistant.thread_id("cli", "easymo", ALICE))}}
     )
     return [
         str(m.content)

@@ -26,7 +26,6 @@ from agentgraph.domain import seed_demo
 from agentgraph.faults import SimulatedCrash
 from agentgraph.runtime.assistant import open_assistant
 from agentgraph.runtime.channel import WhatsAppChannel, open_whatsapp_channel
-from agentgraph.threads import conversation_thread_id
 from agentgraph.whatsapp.payloads import parse_webhook
 from tests.conftest import ADMIN_URL
 from tests.support.graph_api_sink import GraphApiSink
@@ -37,7 +36,13 @@ pytestmark = pytest.mark.slow
 
 WA_ID = "250788000001"
 USER = "+" + WA_ID
-THREAD = conversation_thread_id("whatsapp", "easymo", USER)
+
+
+async def thread_of(channel) -> str:
+    """The conversation's thread id (it names the user by pseudonym)."""
+    return await channel.assistant.thread_id("whatsapp", "easymo", USER)
+
+
 POINTS = ["after_effect", "after_checkpoint", "after_commit", "after_send"]
 
 
@@ -76,13 +81,13 @@ async def process(settings: Settings) -> AsyncIterator[WhatsAppChannel]:
 
 async def deliver(channel: WhatsAppChannel, message: dict[str, Any]) -> None:
     await channel.ingest(parse_webhook(webhook([message])))
-    await channel.process_thread(THREAD)
+    await channel.process_thread(await thread_of(channel))
 
 
 async def recover(channel: WhatsAppChannel) -> None:
     """What a restarted worker does: release dead sends, re-run queued messages."""
     await channel.delivery.sweep(everything=True)
-    await channel.process_thread(THREAD)
+    await channel.process_thread(await thread_of(channel))
     await channel.delivery.sweep(everything=True)
 
 
@@ -225,7 +230,7 @@ async def test_a_dropped_connection_in_the_commit_window_books_and_answers_once(
             await deliver(channel, button_reply("yes", "Yes", wa_id=WA_ID))
         assert drop.fired == 1
         # The pool replaces the dropped connections; the job is retried.
-        await channel.process_thread(THREAD)
+        await channel.process_thread(await thread_of(channel))
         after = await _effects(channel)
     booked = [t for t in sink.texts(WA_ID) if t.startswith("Booked: booking")]
     assert len(booked) == 1, sink.texts(WA_ID)

@@ -8,7 +8,6 @@ from langchain_core.messages import AIMessage
 
 from agentgraph.config import Settings
 from agentgraph.testing import ScriptedChatModel, tool_call
-from agentgraph.threads import conversation_thread_id
 
 ALICE = "+250788000001"
 BOB = "+250788000002"
@@ -73,9 +72,9 @@ async def test_pruning_stops_checkpoints_writes_and_blobs_from_growing(any_setti
             "durability": "async",
         }
     )
-    thread = conversation_thread_id("cli", "easymo", ALICE)
     seen: list[dict[str, int]] = []
     async with open_seeded(settings) as assistant:
+        thread = await assistant.thread_id("cli", "easymo", ALICE)
         # By turn 20 the window and the running summary (at most 1,500 characters)
         # are full: from then on a turn's state is as large as the last one's.
         for turn in range(1, 41):
@@ -118,7 +117,7 @@ async def test_history_survives_restart(any_settings, open_seeded):
         await assistant.send("what is my balance", user=ALICE, tenant="easymo")
     async with open_seeded(any_settings) as assistant:
         state = await assistant.graph.aget_state(
-            {"configurable": {"thread_id": conversation_thread_id("cli", "easymo", ALICE)}}
+            {"configurable": {"thread_id": (await assistant.thread_id("cli", "easymo", ALICE))}}
         )
         humans = [m.content for m in state.values["messages"] if m.type == "human"]
         assert humans == ["hello", "what is my balance"]
@@ -127,8 +126,8 @@ async def test_history_survives_restart(any_settings, open_seeded):
 
 async def test_retention_keeps_checkpoints_bounded(any_settings, open_seeded):
     settings = any_settings.model_copy(update={"checkpoint_retention": 3, "prune_every_turns": 1})
-    thread = conversation_thread_id("cli", "easymo", ALICE)
     async with open_seeded(settings) as assistant:
+        thread = await assistant.thread_id("cli", "easymo", ALICE)
         for i in range(12):
             await assistant.send(
                 "what is my balance" if i % 2 else "hi", user=ALICE, tenant="easymo"
@@ -162,9 +161,9 @@ async def test_periodic_pruning_bounds_storage(sqlite_settings, open_seeded):
     settings = sqlite_settings.model_copy(
         update={"checkpoint_retention": 4, "prune_every_turns": 5}
     )
-    thread = conversation_thread_id("cli", "easymo", ALICE)
     counts = []
     async with open_seeded(settings) as assistant:
+        thread = await assistant.thread_id("cli", "easymo", ALICE)
         for _ in range(20):
             await assistant.send("what is my balance", user=ALICE, tenant="easymo")
             counts.append(await _checkpoint_count(settings, thread))
@@ -174,8 +173,8 @@ async def test_periodic_pruning_bounds_storage(sqlite_settings, open_seeded):
 
 async def test_long_conversation_stays_bounded(sqlite_settings, open_seeded):
     settings = sqlite_settings.model_copy(update={"history_window": 8})
-    thread = conversation_thread_id("cli", "easymo", ALICE)
     async with open_seeded(settings) as assistant:
+        thread = await assistant.thread_id("cli", "easymo", ALICE)
         for i in range(25):
             await assistant.send(f"what is my balance, question {i}", user=ALICE, tenant="easymo")
         state = await assistant.graph.aget_state({"configurable": {"thread_id": thread}})

@@ -22,7 +22,6 @@ from agentgraph.faults import SimulatedCrash
 from agentgraph.runtime.assistant import open_assistant
 from agentgraph.runtime.channel import WhatsAppChannel, open_whatsapp_channel
 from agentgraph.runtime.outbox import UNKNOWN_DELIVERY
-from agentgraph.threads import conversation_thread_id
 from agentgraph.whatsapp.payloads import parse_webhook
 from tests.support.echo_model import EchoChatModel
 from tests.support.graph_api_sink import GraphApiSink
@@ -30,7 +29,11 @@ from tests.support.live_server import live_server
 from tests.support.whatsapp import PHONE_NUMBER_ID, text_message, webhook
 
 WA_ID = "972500000077"
-THREAD = conversation_thread_id("whatsapp", "easymo", "+" + WA_ID)
+
+
+async def thread_of(channel) -> str:
+    """The conversation's thread id (it names the user by pseudonym)."""
+    return await channel.assistant.thread_id("whatsapp", "easymo", "+" + WA_ID)
 
 
 @pytest.fixture
@@ -64,7 +67,7 @@ async def process(settings: Settings) -> AsyncIterator[WhatsAppChannel]:
 
 async def _say(channel: WhatsAppChannel, text: str) -> None:
     await channel.ingest(parse_webhook(webhook([text_message(text, wa_id=WA_ID)])))
-    await channel.process_thread(THREAD)
+    await channel.process_thread(await thread_of(channel))
 
 
 async def _crash_after_sending(base: Settings, sink: GraphApiSink, text: str) -> int:

@@ -11,13 +11,16 @@ from agentgraph.runtime.assistant import open_assistant
 from agentgraph.runtime.channel import open_whatsapp_channel
 from agentgraph.runtime.worker import run_worker
 from agentgraph.testing import FunctionChatModel
-from agentgraph.threads import conversation_thread_id
 from agentgraph.whatsapp.payloads import parse_webhook
 from tests.support.echo_model import EchoChatModel
 from tests.support.whatsapp import webhook
 
 WA_ID = "972500000007"
-THREAD = conversation_thread_id("whatsapp", "easymo", f"+{WA_ID}")
+
+
+async def thread_of(channel) -> str:
+    """The conversation's thread id (it names the user by pseudonym)."""
+    return await channel.assistant.thread_id("whatsapp", "easymo", f"+{WA_ID}")
 
 
 async def test_one_job_answers_more_queued_rows_than_one_read_returns(sqlite_settings):
@@ -34,8 +37,8 @@ async def test_one_job_answers_more_queued_rows_than_one_read_returns(sqlite_set
         )
         assert await channel.ingest(parse_webhook(body)) == 5
         channel.pending_batch = 2  # three reads of the inbox: 2 + 2 + 1 rows
-        await channel.process_thread(THREAD)
-        sent = await channel.outbox.recent(thread_id=THREAD)
+        await channel.process_thread(await thread_of(channel))
+        sent = await channel.outbox.recent(thread_id=(await thread_of(channel)))
         assert [row.payload["text"]["body"] for row in sent] == [f"echo: m{n}" for n in range(5)]
         assert [row.inbound_id for row in sent] == [f"wamid.page.{n}" for n in range(5)]
         assert await channel.inbox.depth() == 0
@@ -64,7 +67,7 @@ async def test_a_conversation_taken_over_mid_job_is_left_to_its_new_owner(sqlite
             ]
         )
         await channel.ingest(parse_webhook(body))
-        thread = THREAD
+        thread = await thread_of(channel)
         assert [job.thread_id for job in await channel.queue.take(10, 0.1)] == [thread]
         await channel.process_thread(thread)
         assert calls == ["t0"]  # one turn, then the job stopped
@@ -90,7 +93,7 @@ async def test_the_worker_stops_by_itself_between_queue_reads(pg_settings, redis
             [{"from": WA_ID, "id": "wamid.stop.1", "type": "text", "text": {"body": "hi"}}]
         )
         await channel.ingest(parse_webhook(body))
-        thread = THREAD
+        thread = await thread_of(channel)
         for _ in range(200):
             if await channel.outbox.recent(thread_id=thread):
                 break

@@ -2,23 +2,41 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from langchain_core.messages import ToolMessage
 
 from agentgraph.clock import ManualClock
+from agentgraph.domain.pseudonyms import pseudonym
 from agentgraph.handoff import HANDOFF_DESTINATION, handoff_destination
 from agentgraph.threads import conversation_thread_id, event_thread_id, mask_thread_id
 from agentgraph.tools import TOOLS, needs_confirmation
 from agentgraph.tools.handoff import HANDOFF_TOOLS
 
 
-def test_every_channel_thread_names_its_tenant_and_user():
-    assert conversation_thread_id("whatsapp", "acme", "+250788000001") == ("wa:acme:+250788000001")
-    assert conversation_thread_id("cli", "easymo", "+250788000001") == ("chat:easymo:+250788000001")
+def test_every_channel_thread_names_its_tenant_and_user_pseudonym():
+    name = pseudonym(b"k", "acme", "+250788000001")
+    assert conversation_thread_id("whatsapp", "acme", name) == f"wa:acme:{name}"
+    assert conversation_thread_id("cli", "easymo", name) == f"chat:easymo:{name}"
     assert conversation_thread_id("web", "acme", "visitor-7") == "web:acme:visitor-7"
     assert event_thread_id("ev1", "s1") == "event:ev1:s1"
+
+
+def test_a_pseudonym_is_a_keyed_hash_of_tenant_and_user():
+    name = pseudonym(b"key-1", "acme", "+250788000001")
+    assert re.fullmatch(r"[a-z2-7]{20}", name)
+    assert "788" not in name
+    assert pseudonym(b"key-1", "acme", "+250788000001") == name  # stable
+    others = {
+        pseudonym(b"key-2", "acme", "+250788000001"),  # another key
+        pseudonym(b"key-1", "easymo", "+250788000001"),  # another tenant
+        pseudonym(b"key-1", "acme", "+250788000002"),  # another user
+        # The separator keeps tenant and user apart ("ac" + "me+250..." is not "acme" + "+250...").
+        pseudonym(b"key-1", "ac", "me+250788000001"),
+    }
+    assert name not in others and len(others) == 4
 
 
 def test_a_masked_thread_keeps_only_the_last_two_characters_of_the_user():
