@@ -7,10 +7,13 @@ fails, and deletes it when the cycle ends. A `running` record made by answering 
 pause keeps that answer in `resume` (an organizer's verdict, an outcome score) so a
 process that dies right after resumes with it instead of asking again; an `outcome`
 record keeps the session's level at execution in `before` (the reward's baseline).
+`open_approvals()` lists an event's approval pauses still open, for organizers who
+connect to any process.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -56,3 +59,16 @@ async def load_pending(store: BaseStore) -> list[Pending]:
         Pending(**{k: v for k, v in item.value.items() if k in fields})
         for item in await store.asearch(PENDING_NS, limit=10_000)
     ]
+
+
+async def open_approvals(store: BaseStore, event_id: str, now: float) -> list[Pending]:
+    """The event's approval pauses whose deadline has not passed, whichever process
+    owns them (the store is shared), soonest deadline first."""
+    fields = set(Pending.__dataclass_fields__)
+    items = await store.asearch(
+        PENDING_NS, filter={"event_id": event_id, "kind": "approval"}, limit=1_000
+    )
+    found = [Pending(**{k: v for k, v in item.value.items() if k in fields}) for item in items]
+    return sorted(
+        (p for p in found if p.due is None or p.due > now), key=lambda p: p.due or math.inf
+    )

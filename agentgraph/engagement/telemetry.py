@@ -109,6 +109,18 @@ LLM_LIMIT = Gauge(
     ["period"],
     registry=REGISTRY,
 )
+ORGANIZER_FEED_ERRORS = Counter(
+    "agentgraph_engagement_organizer_feed_errors_total",
+    "Redis failures of the cross-process organizer feed, by operation "
+    "(publish, subscribe, verdict, reply).",
+    ["operation"],
+    registry=REGISTRY,
+)
+ORGANIZER_FEED_DROPPED = Counter(
+    "agentgraph_engagement_organizer_feed_dropped_total",
+    "Organizer messages not shared with other processes (outbox full or unencodable).",
+    registry=REGISTRY,
+)
 
 _tallies = {"decisions": 0, "confidence_sum": 0.0, "outcomes": 0, "successes": 0}
 

@@ -7,7 +7,10 @@ requests still open are sent again right after connecting.
 
 Organizer -> server: `{"type": "approve" | "reject", "id": "<approval id>"}`,
 answered with `{"type": "ack", "id", "accepted": bool}` (False when the id is
-unknown, expired or already settled). Anything else gets an `error` frame; the
+unknown, expired or already settled). With `REDIS_URL` the feed carries every
+server process's messages for the event, open requests are those of every process,
+and a verdict is settled by whichever process holds the approval
+(`OrganizerRelay`). Anything else gets an `error` frame; the
 socket stays open. Acks and errors go through the same bounded drop-oldest queue as
 the feed, so a slow organizer never closes its own socket. With
 `ENGAGEMENT_API_TOKEN` set, the socket needs it (`?token=` or `Authorization:
@@ -23,6 +26,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from agentgraph.engagement.conductor.event_settings import valid_id
+from agentgraph.engagement.delivery.organizer_relay import OrganizerRelay
 from agentgraph.engagement.service import EngagementService
 from server.events.deps import refuse_unauthorized
 
@@ -44,9 +48,14 @@ async def organizer(websocket: WebSocket, event_id: str) -> None:
     if await refuse_unauthorized(websocket):
         return
     service: EngagementService = websocket.app.state.engagement
+    relay: OrganizerRelay | None = getattr(websocket.app.state, "organizer_relay", None)
     await websocket.accept()
     queue = service.hub.subscribe(event_id)
-    for request in service.pending_requests(event_id):
+    if relay is None:
+        requests = service.pending_requests(event_id)
+    else:
+        requests = await relay.open_requests(event_id)
+    for request in requests:
         service.hub.offer(queue, request)
     sender = asyncio.create_task(_forward(websocket, queue))
     try:
@@ -69,7 +78,10 @@ async def organizer(websocket: WebSocket, event_id: str) -> None:
                     },
                 )
                 continue
-            accepted = await service.resolve(event_id, approval_id, kind)
+            if relay is None:
+                accepted = await service.resolve(event_id, approval_id, kind)
+            else:
+                accepted = await relay.settle(event_id, approval_id, kind)
             service.hub.offer(queue, {"type": "ack", "id": approval_id, "accepted": accepted})
     except WebSocketDisconnect:
         return
