@@ -146,7 +146,6 @@ class CycleRunner:
             pending = Pending(
                 event_id, session_id, "approval", value["id"], value["deadline"], message=request
             )
-            self.hub.publish(event_id, request)
         else:
             # The reward's baseline: the session's level now, right after acting.
             level = self.collector.current_level(event_id, session_id)
@@ -156,6 +155,10 @@ class CycleRunner:
             )
         self.pending[key] = pending
         await save_pending(self.store, pending)
+        if pending.message is not None:
+            # Published once stored, so an organizer connecting to another process
+            # right after this one is sent it (`OrganizerRelay.open_requests`).
+            self.hub.publish(event_id, pending.message)
 
     async def clear(self, key: SessionKey) -> None:
         """Forget the session's cycle: pending record, store entry and lease."""
