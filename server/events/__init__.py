@@ -46,7 +46,10 @@ async def open_conductor(
         app.state.organizer_relay = relay
 
         async def check() -> str:
-            return service.health()
+            status = service.health()
+            if relay is None:
+                return status
+            return f"{status}, organizer feed {'shared' if relay.connected else 'reconnecting'}"
 
         app.state.health_checks["engagement"] = check
         yield service

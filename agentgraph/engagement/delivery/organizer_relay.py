@@ -135,7 +135,11 @@ class OrganizerRelay:
 
     async def run(self) -> None:
         """Send and receive until `stop()`; Redis failures are retried, never raised."""
-        await asyncio.gather(self._sending(), self._receiving())
+        try:
+            await asyncio.gather(self._sending(), self._receiving())
+        finally:
+            for task in list(self._tasks):
+                task.cancel()
 
     def stop(self) -> None:
         """Ask `run()` to return and stop forwarding this process's messages."""
@@ -256,6 +260,11 @@ class OrganizerRelay:
         if await self.approvals.resolve(event_id, approval_id, verdict):
             return True
         if verdict not in ("approve", "reject"):
+            return False
+        if not self.connected:
+            # The answers would come back on the subscription: without it, none can.
+            logger.warning("Verdict %s not routed: the organizer feed is reconnecting", approval_id)
+            telemetry.ORGANIZER_FEED_ERRORS.labels("verdict").inc()
             return False
         request = uuid.uuid4().hex
         answers: asyncio.Queue[bool] = asyncio.Queue()
