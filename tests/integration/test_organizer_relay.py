@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,11 +16,23 @@ import redis.asyncio as redis
 from langgraph.store.memory import InMemoryStore
 
 from agentgraph.clock import ManualClock
+from agentgraph.config import Settings
 from agentgraph.engagement import telemetry
 from agentgraph.engagement.delivery.organizer_hub import OrganizerHub
 from agentgraph.engagement.delivery.organizer_relay import OrganizerRelay
+from agentgraph.engagement.detection.simulation import HIGH, LOW
 from agentgraph.engagement.pending import Pending, save_pending
+from agentgraph.engagement.service import open_engagement
+from agentgraph.persistence import open_persistence
+from server.events import open_organizer_relay
 from tests.integration.test_engagement_redis import wait_for
+from tests.integration.test_engagement_service import (
+    Session,
+    configure,
+    feed_of,
+    run,
+    set_confidence,
+)
 from tests.support.live_server import free_port
 
 pytestmark = pytest.mark.redis
@@ -227,3 +241,60 @@ async def test_a_message_published_twice_is_delivered_once(
             await admin.publish(channel, json.dumps(body))
         assert await received(queue, "marker") == ["once", "marker"]
     await admin.aclose()
+
+
+async def test_two_conductors_share_the_feed_and_the_verdicts(
+    sqlite_settings: Settings, redis_url: str, redis_prefix: str
+) -> None:
+    event_id = f"ev-relay-{uuid.uuid4().hex[:8]}"
+    settings = sqlite_settings.model_copy(
+        update={"redis_url": redis_url, "redis_prefix": redis_prefix}
+    )
+    clock = ManualClock()
+    async with (
+        open_persistence(settings) as persistence,
+        open_engagement(
+            settings,
+            store=persistence.store,
+            checkpointer=persistence.checkpointer,
+            clock=clock,
+            rng=random.Random(3),
+            auto_tick=False,
+        ) as a,
+        open_engagement(
+            settings,
+            store=persistence.store,
+            checkpointer=persistence.checkpointer,
+            clock=clock,
+            rng=random.Random(4),
+            auto_tick=False,
+        ) as b,
+        open_organizer_relay(a) as relay_a,
+        open_organizer_relay(b) as relay_b,
+    ):
+        assert relay_a is not None and relay_b is not None
+        await wait_for(lambda: relay_a.connected and relay_b.connected)
+        await configure(a, event_id, mode="MANUAL")
+        await set_confidence(a.store, event_id, {"*": 0.9})
+        seen_on_a, on_a = feed_of(a, event_id)
+        _, on_b = feed_of(b, event_id)
+        # Only B receives the session's signals: B scores it and runs its cycle.
+        session = Session(b, clock, event_id, "s1", seed=4)
+        await run(b, clock, [session], HIGH, 150)
+        await run(b, clock, [session], LOW, 180, until=lambda: on_b("approval_request"))
+        request = on_b("approval_request")[0]
+        await wait_for(lambda: on_a("approval_request") == [request])
+        assert on_a("score") and on_a("anomaly") and on_a("decision") == on_b("decision")
+        assert await relay_a.open_requests(event_id) == [request]
+
+        assert await relay_a.settle(event_id, request["id"], "approve") is True
+        await b.drain()
+        await wait_for(lambda: bool(on_a("intervention")))
+        assert await relay_a.settle(event_id, request["id"], "approve") is False
+        assert await relay_b.settle(event_id, request["id"], "reject") is False
+        b.hub.publish(event_id, {"type": "decision", "id": "marker"})
+        await wait_for(lambda: on_a()[-1].get("id") == "marker")
+        after = seen_on_a[seen_on_a.index(on_a("intervention")[0]) :]
+        assert [m["type"] for m in after] == ["intervention", "decision"]
+        assert on_a("intervention") == on_b("intervention")
+        assert await relay_a.open_requests(event_id) == []
