@@ -195,6 +195,7 @@ class EngagementService:
             await self.ownership.release(key)
         if self.redis is not None:
             await self.redis.aclose()
+        await self.cycles.tracing.aflush()  # buffered runs go out before the process ends
 
     def health(self) -> str:
         """A one-line status; raises RuntimeError when a background loop has died."""

@@ -19,6 +19,7 @@ unmasked one: it adds a tracer from the environment only when none is present.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -144,10 +145,16 @@ class Tracing:
         }
 
     def flush(self) -> None:
-        """Wait until every finished run is uploaded (blocking; call from a thread)."""
+        """Wait until every finished run is uploaded (blocking: from an event loop use
+        `aflush`, or a LangSmith endpoint served by that loop could never answer)."""
         if self.tracer is not None:
             self.tracer.wait_for_futures()
             self.tracer.client.flush()
+
+    async def aflush(self) -> None:
+        """`flush` in a worker thread, so the event loop keeps running meanwhile."""
+        if self.tracer is not None:
+            await asyncio.to_thread(self.flush)
 
 
 NO_TRACING = Tracing()

@@ -11,7 +11,6 @@ turn for a user of a tenant. Where the data lives is logged at start-up and kept
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -130,4 +129,4 @@ async def open_assistant(
             yield Assistant(settings, persistence, graph, runner)
         finally:
             # Runs still buffered in the LangSmith client go out before the process ends.
-            await asyncio.to_thread(runner.tracing.flush)
+            await runner.tracing.aflush()

@@ -102,3 +102,47 @@ async def test_masking_can_be_turned_off_for_private_deployments(sqlite_settings
     # Thread ids stay pseudonymous either way: the number is never part of one.
     assert b"chat:easymo:+250788000001" not in recorder.body
     assert f"chat:easymo:{pseudonym}".encode() in recorder.body
+
+
+async def test_conductor_cycles_are_traced_as_engagement_runs(sqlite_settings):
+    from agentgraph.clock import ManualClock
+    from agentgraph.engagement.detection.simulation import HIGH, LOW
+    from tests.integration.test_engagement_service import (
+        Session,
+        conductor,
+        feed_of,
+        run,
+        set_confidence,
+    )
+
+    recorder = LangSmithRecorder()
+    async with live_server(recorder.app) as url:
+        settings = sqlite_settings.model_copy(
+            update={
+                "langsmith_tracing": True,
+                "langsmith_endpoint": url,
+                "langsmith_api_key": SecretStr("test-key"),
+            }
+        )
+        clock = ManualClock()
+        # Leaving the conductor flushes its runs to the recorder.
+        async with conductor(settings, clock) as service:
+            await set_confidence(service.store, "ev-traced", {"*": 0.6})
+            _, messages = feed_of(service, "ev-traced")
+            session = Session(service, clock, "ev-traced", "s1", seed=2)
+            await run(service, clock, [session], HIGH, 150)
+            await run(
+                service, clock, [session], LOW, 180, until=lambda: messages("approval_request")
+            )
+
+    roots = recorder.roots()
+    assert roots and {r["name"] for r in roots} == {"engagement"}
+    for root in roots:
+        assert set(root["tags"]) == {"engagement", "event:ev-traced"}
+        metadata = root["extra"]["metadata"]
+        assert (metadata["event_id"], metadata["session_id"]) == ("ev-traced", "s1")
+    # The cycle paused for the organizer's approval: a pause, not an error.
+    assert [r["name"] for r in recorder.runs.values() if r.get("error")] == []
+    assert any(
+        (r.get("outputs") or {}).get("paused") == "GraphInterrupt" for r in recorder.runs.values()
+    )
