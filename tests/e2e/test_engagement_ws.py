@@ -257,3 +257,30 @@ async def test_a_slow_organizer_keeps_its_socket(
             released.set()
             ack = await next_of(ws, "ack")
             assert ack == {"type": "ack", "id": "last", "accepted": False}
+
+
+async def test_closed_sockets_are_swept_in_batches(sqlite_settings: Settings) -> None:
+    """The app counts every finished WebSocket (refused ones too) and runs a full
+    collection per batch, which frees what uvicorn leaves in reference cycles."""
+    from agentgraph.runtime.heap import ConnectionSweeper
+
+    app = create_app(fast_settings(sqlite_settings))
+    swept: list[int] = []
+    app.sweeper = ConnectionSweeper(every=4, collect=lambda: swept.append(1) or 0)
+    async with live_server(app) as base:
+        ws_base = base.replace("http://", "ws://")
+        for n in range(9):
+            async with connect(f"{ws_base}/v1/events/ev-sweep/sessions/s{n}/signals") as ws:
+                await ws.send('{"type": "join", "user": "u"}')
+        with pytest.raises(InvalidStatus):  # a refused handshake is a finished socket too
+            async with connect(f"{ws_base}/v1/events/bad.id/sessions/s/signals"):
+                pass
+        async with httpx.AsyncClient(base_url=base) as http:
+            # Plain HTTP requests are not counted.
+            for _ in range(5):
+                assert (await http.get("/health")).status_code == 200
+        for _ in range(100):
+            if app.sweeper.sweeps == 2:
+                break
+            await asyncio.sleep(0.02)
+    assert (app.sweeper.sweeps, len(swept)) == (2, 2)

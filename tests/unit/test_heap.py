@@ -35,3 +35,30 @@ def test_settle_heap_freezes_once_and_spaces_out_young_collections():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+async def test_the_sweeper_collects_once_per_batch_of_closed_connections():
+    import asyncio
+
+    from agentgraph.runtime.heap import ConnectionSweeper
+
+    passes: list[int] = []
+    sweeper = ConnectionSweeper(every=3, collect=lambda: passes.append(1) or 0)
+    for _ in range(8):
+        sweeper.closed()
+    # Scheduled on the loop, not run inside the closing handler.
+    assert passes == []
+    await asyncio.sleep(0)
+    assert (len(passes), sweeper.sweeps) == (2, 2)
+    sweeper.closed()  # the ninth closes the third batch
+    await asyncio.sleep(0)
+    assert sweeper.sweeps == 3
+
+
+def test_a_sweeper_needs_a_positive_batch():
+    import pytest
+
+    from agentgraph.runtime.heap import ConnectionSweeper
+
+    with pytest.raises(ValueError, match="at least 1"):
+        ConnectionSweeper(every=0)
