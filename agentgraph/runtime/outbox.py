@@ -319,15 +319,19 @@ class Outbox:
         row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM wa_outbox WHERE id = ?", [row_id])
         return None if row is None else OutboxRow.from_row(row)
 
-    async def recent(self, limit: int = 100, thread_id: str | None = None) -> list[OutboxRow]:
-        """Newest rows last (for `GET /dev/outbox` and tests)."""
-        if thread_id is None:
-            rows = await self._db.fetchall(
-                f"SELECT {_COLUMNS} FROM wa_outbox ORDER BY id DESC LIMIT ?", [limit]
-            )
-        else:
-            rows = await self._db.fetchall(
-                f"SELECT {_COLUMNS} FROM wa_outbox WHERE thread_id = ? ORDER BY id DESC LIMIT ?",
-                [thread_id, limit],
-            )
+    async def recent(
+        self, limit: int = 100, thread_id: str | None = None, recipient: str | None = None
+    ) -> list[OutboxRow]:
+        """Newest rows last, of one thread and/or one recipient (`GET /dev/outbox`, tests)."""
+        where, params = [], []
+        if thread_id is not None:
+            where.append("thread_id = ?")
+            params.append(thread_id)
+        if recipient is not None:
+            where.append("recipient = ?")
+            params.append(recipient)
+        clause = f"WHERE {' AND '.join(where)} " if where else ""
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM wa_outbox {clause}ORDER BY id DESC LIMIT ?", [*params, limit]
+        )
         return [OutboxRow.from_row(r) for r in reversed(rows)]

@@ -129,11 +129,13 @@ async def dev_outbox(
     request: Request,
     settings: SettingsDep,
     thread_id: str | None = None,
+    to: str | None = Query(default=None, pattern=r"^[0-9]{6,15}$"),
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> dict[str, Any]:
-    """Replies kept locally in dev mode (404 when a real access token is configured)."""
+    """Replies kept locally in dev mode (404 when a real access token is configured), of
+    one thread (`thread_id`) and/or one recipient (`to`: the WhatsApp id, digits only)."""
     channel = _channel(request)
     if settings.production or not channel.dev_mode:
         raise HTTPException(status_code=404, detail="Not Found")
-    rows = await channel.outbox.recent(limit, thread_id=thread_id)
+    rows = await channel.outbox.recent(limit, thread_id=thread_id, recipient=to)
     return {"messages": [row.as_json() for row in rows]}

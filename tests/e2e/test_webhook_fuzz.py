@@ -180,9 +180,7 @@ def _answers(http: httpx.Client, user: str, expected: int) -> list[str]:
     """The `in_reply_to` ids of the user's replies, once `expected` have been stored."""
     deadline = time.monotonic() + 30
     while True:
-        rows = http.get(
-            "/dev/outbox", params={"thread_id": f"wa:easymo:+{user}", "limit": 1000}
-        ).json()["messages"]
+        rows = http.get("/dev/outbox", params={"to": user, "limit": 1000}).json()["messages"]
         if len(rows) >= expected or time.monotonic() > deadline:
             return [r["in_reply_to"] for r in sorted(rows, key=lambda r: r["id"])]
         time.sleep(0.02)

@@ -308,10 +308,15 @@ async def test_dev_mode_keeps_replies_in_the_local_outbox(sqlite_settings):
     async with running_app(channel_settings(sqlite_settings, None)) as (http, channel):
         assert channel.dev_mode
         assert (await post_signed(http, webhook([text_message("hello dev")]))).status_code == 200
+        other = text_message("hello from someone else", wa_id="250788000009")
+        assert (await post_signed(http, webhook([other]))).status_code == 200
         await settle(channel)
-        outbox = (await http.get("/dev/outbox")).json()["messages"]
+        outbox = (await http.get("/dev/outbox", params={"to": USER})).json()["messages"]
         assert [m["message"]["text"]["body"] for m in outbox] == [ECHO + "hello dev"]
         assert outbox[0]["status"] == "dev" and outbox[0]["to"] == USER
+        everyone = (await http.get("/dev/outbox")).json()["messages"]
+        assert [m["to"] for m in everyone] == [USER, "250788000009"]
+        assert (await http.get("/dev/outbox", params={"to": "+2507"})).status_code == 422
 
 
 async def test_dev_outbox_is_hidden_with_a_real_token(sqlite_settings, sink):
