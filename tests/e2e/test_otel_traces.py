@@ -55,9 +55,7 @@ def only(spans: list[ReceivedSpan], name: str) -> ReceivedSpan:
 async def test_a_tool_calling_message_is_one_trace_from_webhook_to_send(
     sqlite_settings, sink, receiver
 ):
-    settings = channel_settings(
-        sqlite_settings, sink.url, otel_exporter_otlp_endpoint=receiver.url
-    )
+    settings = channel_settings(sqlite_settings, sink.url, otel_exporter_otlp_endpoint=receiver.url)
     async with running_app(settings, model=None) as (http, channel):
         assert otel.otel_enabled()
         await seed_demo(channel.assistant.persistence.domain)
