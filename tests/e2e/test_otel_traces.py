@@ -16,12 +16,14 @@ from tests.support.graph_api_sink import GraphApiSink
 from tests.support.live_server import live_server
 from tests.support.otlp_receiver import OtlpReceiver, ReceivedSpan
 from tests.support.whatsapp import (
+    WorkerProcess,
     channel_settings,
     post_signed,
     running_app,
     settle,
     text_message,
     webhook,
+    worker_env,
 )
 
 WA_ID = "250788000001"  # a seeded demo user with 50,000 RWF
@@ -129,3 +131,53 @@ async def test_without_an_endpoint_nothing_is_recorded_and_no_exporter_runs(
     assert sink.texts() == ["echo: hello"]
     assert exporter_threads() == []
     assert receiver.requests == 0
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+@pytest.mark.postgres
+async def test_one_trace_crosses_the_redis_queue_into_an_agentgraph_worker_process(
+    pg_settings, redis_url, redis_prefix, sink, receiver, tmp_path
+):
+    settings = channel_settings(
+        pg_settings.model_copy(update={"redis_url": redis_url, "redis_prefix": redis_prefix}),
+        sink.url,
+        server_consumes_queue=False,
+        otel_exporter_otlp_endpoint=receiver.url,
+    )
+    env = worker_env(
+        settings,
+        OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url,
+        OTEL_SERVICE_NAME="agentgraph-worker",
+        OTEL_BSP_SCHEDULE_DELAY="100",
+    )
+    async with running_app(settings) as (http, channel):
+        await seed_demo(channel.assistant.persistence.domain)
+        worker = WorkerProcess(env, tmp_path / "worker.log")
+        try:
+            await worker.wait_ready()
+            raw = webhook([text_message("what is my balance", wa_id=WA_ID)])
+            assert (await post_signed(http, raw)).status_code == 200
+            await settle(channel)
+        finally:
+            await worker.stop()  # SIGTERM: the worker flushes its spans before it exits
+    assert sink.texts(WA_ID) == ["Your wallet balance is 50,000 RWF."]
+    spans = receiver.snapshot()
+    hook, put, process, turn, send = (
+        only(spans, n) for n in ("webhook", "queue.put", "queue.process", "turn", "send")
+    )
+    tools = [s for s in spans if s.name == "tool"]
+    assert {s.trace_id for s in [hook, put, process, turn, send, *tools]} == {hook.trace_id}
+    assert {s.resource["service.name"] for s in (hook, put)} == {"agentgraph"}
+    assert {s.resource["service.name"] for s in (process, turn, send, *tools)} == {
+        "agentgraph-worker"
+    }
+    assert put.parent_id == hook.span_id and put.attributes["messaging.system"] == "redis"
+    assert process.parent_id == put.span_id and process.attributes["messaging.system"] == "redis"
+    assert turn.parent_id == process.span_id and send.parent_id == turn.span_id
+    assert [t.attributes["gen_ai.tool.name"] for t in tools] == [
+        "transfer_to_payment",
+        "check_balance",
+    ]
+    exported = json.dumps([[s.name, s.attributes] for s in spans])
+    assert WA_ID not in exported and "788000001" not in exported

@@ -43,9 +43,8 @@ async def test_the_traceparent_survives_the_redis_stream(receiver, redis_client,
             await producer.put(THREAD)
         [(_, fields)] = await redis_client.xrange(producer.stream)
         [job] = await consumer.take(1, block_seconds=1)
-        with process_span(job, "redis"):
-            with otel.span("turn"):
-                pass
+        with process_span(job, "redis"), otel.span("turn"):
+            pass
         await consumer.ack(job)
     assert fields["thread"] == THREAD and fields["traceparent"].startswith("00-")
     assert job.traceparent == fields["traceparent"] and job.enqueued_at is not None
