@@ -1,11 +1,13 @@
 """Trace context across the work queue: the W3C traceparent of the put survives the Redis
 stream (and the in-process queue), the consumer's span is its child, puts merged into
-one waiting job become links, and entries without a traceparent still work."""
+one waiting job become links, and entries without a traceparent still work. Also what
+a failed span exports: its exception's type, never its message."""
 
 from __future__ import annotations
 
 import pytest
 import redis.asyncio as aioredis
+from langgraph.errors import GraphInterrupt
 
 from agentgraph.config import Settings
 from agentgraph.observability import otel
@@ -107,3 +109,19 @@ async def test_puts_merged_into_a_waiting_in_process_job_become_links(receiver):
     assert process.trace_id == first.trace_id and process.parent_id == first.span_id
     assert process.links == [(p.trace_id, p.span_id) for p in merged]
     assert process.attributes["agentgraph.queue.merged_puts"] == 2
+
+
+async def test_a_failure_is_marked_with_its_type_only_and_a_pause_is_no_failure(receiver):
+    async with open_otel(traced(receiver)):
+        with pytest.raises(ValueError), otel.span("turn", parent=otel.NEW_TRACE):
+            raise ValueError("could not reach +250788000001")
+        with pytest.raises(GraphInterrupt), otel.span("tool", parent=otel.NEW_TRACE):
+            raise GraphInterrupt(())
+        with otel.span("send", parent=otel.NEW_TRACE):
+            otel.mark_error(KeyError("0788000001"))
+    spans = {s.name: s for s in receiver.snapshot()}
+    assert spans["turn"].status == "error" and spans["turn"].status_message == "ValueError"
+    assert spans["turn"].attributes == {"error.type": "ValueError"}
+    assert spans["tool"].status == "unset"
+    assert spans["send"].status == "error" and spans["send"].status_message == "KeyError"
+    assert not any(b"788000001" in s.raw for s in spans.values())  # no event, no message
