@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager, nullcontext
 from typing import Protocol
 
 from langgraph.errors import GraphBubbleUp
@@ -127,7 +127,6 @@ def _close(provider: TracerProvider) -> None:
         provider.shutdown()
 
 
-@contextmanager
 def span(
     name: str,
     attributes: Attributes | None = None,
@@ -135,16 +134,30 @@ def span(
     kind: SpanKind = SpanKind.INTERNAL,
     parent: Context | None = None,
     links: Sequence[Link] = (),
-) -> Iterator[Span | None]:
+) -> AbstractContextManager[Span | None]:
     """A span named `name`, current inside the block (children and `traceparent()` see
     it), child of `parent` when given, else of the current span. An exception leaving
     the block sets status ERROR with the exception's type name only (its message may
-    quote a user; a LangGraph pause is no error) and is re-raised. Yields None, at no
-    cost, when export is off."""
+    quote a user; a LangGraph pause is no error) and is re-raised. Yields None when
+    export is off, through one shared do-nothing context manager."""
     tracer = _tracer
     if tracer is None:
-        yield None
-        return
+        return _NO_SPAN
+    return _recording(tracer, name, attributes, kind, parent, links)
+
+
+_NO_SPAN: AbstractContextManager[None] = nullcontext()
+
+
+@contextmanager
+def _recording(
+    tracer: Tracer,
+    name: str,
+    attributes: Attributes | None,
+    kind: SpanKind,
+    parent: Context | None,
+    links: Sequence[Link],
+) -> Iterator[Span]:
     with tracer.start_as_current_span(
         name,
         context=parent,
