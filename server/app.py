@@ -2,8 +2,8 @@
 
 The lifespan starts OpenTelemetry export when an OTLP endpoint is configured (flushed
 last on shutdown), opens the assistant once per process (databases, pool, model,
-compiled graph) and closes it on shutdown; routes reach it through `server.deps`. Routers are
-grouped by resource under `server/`. Serve it with
+compiled graph) and closes it on shutdown; routes reach it through `server.deps`.
+Routers are grouped by resource under `server/`. Serve it with
 `uvicorn --factory server.app:create_app` (settings from the environment).
 """
 
