@@ -30,6 +30,7 @@ from agentgraph.config import ConfigError, Settings, load_settings
 from agentgraph.domain import Domain, DomainError, TenantNotFound
 from agentgraph.domain.phones import normalize_phone
 from agentgraph.observability.logging import configure_logging, uvicorn_log_config
+from agentgraph.observability.otel import open_otel
 from agentgraph.persistence import open_persistence
 from agentgraph.runtime.assistant import open_assistant
 from agentgraph.runtime.channel import open_whatsapp_channel
@@ -159,6 +160,7 @@ async def serve_worker(settings: Settings, *, model: BaseChatModel | None = None
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     async with (
+        open_otel(settings),
         open_assistant(settings, model=model) as assistant,
         open_whatsapp_channel(settings, assistant) as channel,
         consuming(channel),

@@ -291,6 +291,20 @@ class Settings(BaseSettings):
         validation_alias="AGENTGRAPH_TRACE_MASKING",
         description="Mask phone numbers, emails and tokens in LangSmith traces (as in logs).",
     )
+    # OpenTelemetry (agentgraph.observability.otel); export is off while both are unset
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None,
+        validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT",
+        description="OTLP/HTTP base URL (http://collector:4318): spans go to {url}/v1/traces.",
+    )
+    otel_exporter_otlp_traces_endpoint: str | None = Field(
+        default=None,
+        validation_alias="OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        description="Full OTLP/HTTP traces URL; wins over OTEL_EXPORTER_OTLP_ENDPOINT.",
+    )
+    otel_service_name: str = Field(
+        default="agentgraph", min_length=1, validation_alias="OTEL_SERVICE_NAME"
+    )
     pseudonym_key: SecretStr | None = Field(
         default=None,
         validation_alias="AGENTGRAPH_PSEUDONYM_KEY",
@@ -329,6 +343,15 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL such as http://localhost:8000/v1")
         return value.strip().rstrip("/")
+
+    @field_validator("otel_exporter_otlp_endpoint", "otel_exporter_otlp_traces_endpoint")
+    @classmethod
+    def _check_otlp_endpoint(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        if not value.strip().startswith(("http://", "https://")):
+            raise ValueError("must be an OTLP/HTTP URL such as http://localhost:4318")
+        return value.strip()
 
     @property
     def uses_postgres(self) -> bool:

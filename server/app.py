@@ -1,8 +1,9 @@
 """The FastAPI application: `create_app(settings)` wires persistence, model and routers.
 
-The lifespan opens the assistant once per process (databases, pool, model, compiled
-graph) and closes it on shutdown; routes reach it through `server.deps`. Routers are
-grouped by resource under `server/`. Serve it with
+The lifespan starts OpenTelemetry export when an OTLP endpoint is configured (flushed
+last on shutdown), opens the assistant once per process (databases, pool, model,
+compiled graph) and closes it on shutdown; routes reach it through `server.deps`.
+Routers are grouped by resource under `server/`. Serve it with
 `uvicorn --factory server.app:create_app` (settings from the environment).
 """
 
@@ -18,6 +19,7 @@ from starlette.types import Receive, Scope, Send
 
 from agentgraph.config import ConfigError, Settings, get_settings
 from agentgraph.observability.logging import configure_logging
+from agentgraph.observability.otel import open_otel
 from agentgraph.runtime.assistant import open_assistant
 from agentgraph.runtime.channel import open_whatsapp_channel
 from agentgraph.runtime.heap import ConnectionSweeper, settle_heap
@@ -95,7 +97,10 @@ def create_app(
                 "notifications from anyone. Set it before the server is reachable from "
                 "the internet (production mode refuses to start without it)."
             )
-        async with open_assistant(settings, model=model) as assistant:
+        async with (
+            open_otel(settings),
+            open_assistant(settings, model=model) as assistant,
+        ):
             app.state.assistant = assistant
             async with open_whatsapp_channel(settings, assistant) as channel:
                 workers: AbstractAsyncContextManager[None] = (

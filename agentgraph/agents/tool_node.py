@@ -5,22 +5,29 @@ never runs), lets at most one confirmation-gated tool and one handoff run per mo
 step, caps handoffs per turn so two agents can never bounce a user forever, turns
 unexpected tool failures into a polite result (logged with the traceback), and then
 goes back to the active agent, or to the agent a handoff named.
+
+Each executed call runs in a `tool` span (OpenTelemetry, when export is on) naming
+the tool, the agent and whether the call failed, paused for a confirmation or handed
+off; never its arguments or result, which quote the user.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, ToolCall, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
+from langgraph.errors import GraphBubbleUp
 from langgraph.prebuilt import ToolNode
-from langgraph.prebuilt.tool_node import ToolInvocationError
+from langgraph.prebuilt.tool_node import ToolCallRequest, ToolInvocationError
 from langgraph.types import Command
 
 from agentgraph.handoff import HANDOFF_DESTINATION, handoff_destination
+from agentgraph.observability import otel
 from agentgraph.state import AgentName, AssistantState
 from agentgraph.tools import ToolServices, needs_confirmation, with_services
 
@@ -33,12 +40,43 @@ TOOL_FAILURE = (
 
 
 def _on_tool_error(exc: Exception) -> str:
+    otel.mark_error(exc)
     if isinstance(exc, ToolInvocationError):
         # The model sent bad arguments: tell it what was wrong so it can correct itself.
         log.info("tool %s called with invalid arguments", exc.tool_name)
         return exc.message
     log.error("tool failed: %s", type(exc).__name__, exc_info=exc)
     return TOOL_FAILURE
+
+
+async def _traced_call(
+    request: ToolCallRequest,
+    execute: Callable[[ToolCallRequest], Awaitable[ToolMessage | Command[Any]]],
+) -> ToolMessage | Command[Any]:
+    """Run one tool call in its `tool` span (errors are marked by `_on_tool_error`)."""
+    if not otel.otel_enabled():
+        return await execute(request)
+    name = request.tool_call["name"]
+    attributes: otel.Attributes = {
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.tool.name": name,
+        "gen_ai.tool.call.id": request.tool_call["id"] or "",
+    }
+    agent = getattr(request.state, "active_agent", None)
+    if isinstance(agent, str):
+        attributes["agentgraph.agent"] = agent
+    with otel.span("tool", attributes):
+        try:
+            result = await execute(request)
+        except GraphBubbleUp:
+            # A confirmation pause travels as an exception; it is no failure.
+            otel.annotate(tool_paused=True)
+            raise
+        if isinstance(result, ToolMessage):
+            otel.annotate(tool_status=result.status)
+        else:
+            otel.annotate(tool_status="command")
+        return result
 
 
 def _rejection(call: ToolCall, text: str, tool: BaseTool | None = None) -> ToolMessage:
@@ -60,7 +98,7 @@ def make_tool_node(tools_by_agent: dict[AgentName, list[BaseTool]], services: To
 
     Every call gets `services` through the run config (`agentgraph.tools.services`)."""
     runners = {
-        agent: ToolNode(tools, handle_tool_errors=_on_tool_error)
+        agent: ToolNode(tools, handle_tool_errors=_on_tool_error, awrap_tool_call=_traced_call)
         for agent, tools in tools_by_agent.items()
     }
     allowed = {agent: {t.name: t for t in tools} for agent, tools in tools_by_agent.items()}

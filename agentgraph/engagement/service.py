@@ -248,13 +248,13 @@ class EngagementService:
 
     async def tick(self) -> list[SessionTick]:
         """Score every active session, report, start cycles, resume what is due."""
-        started = time.perf_counter()
-        results = self.collector.tick()
-        telemetry.TICK_SECONDS.observe(time.perf_counter() - started)
+        with telemetry.TICK_SECONDS.time():
+            results = self.collector.tick()
         self._forget()
         await self.ownership.renew()
         for result in results:
-            self._report(result)
+            with telemetry.tick_span(result):
+                self._report(result)
         self.cycles.resume_due()
         self._update_gauges(results)
         return results

@@ -8,14 +8,23 @@ those already, in observability, runtime and server.) Counters and histograms ar
 updated where things happen (graph nodes, collector, Redis bridge, notifications);
 `record_decision` and `record_outcome` keep the average-confidence and success-rate
 gauges current; the session, mode and LLM spend gauges are set by
-`EngagementService` on every tick.
+`EngagementService` on every tick. `tick_span(result)` is the OpenTelemetry span of
+one session's tick (export on): `engagement.tick`, a new trace per session and tick,
+with the event and session ids, the score and the anomalies' types; the cycle it
+starts runs inside it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import Protocol
+
 from prometheus_client import Counter, Gauge, Histogram
 
+from agentgraph.observability import otel
 from agentgraph.observability.metrics import REGISTRY
+from agentgraph.observability.otel import Span
 
 SIGNALS = Counter(
     "agentgraph_engagement_signals_total",
@@ -156,3 +165,36 @@ def record_sessions(modes: list[str], spent_hour: float, spent_day: float) -> No
         SESSIONS_BY_MODE.labels(mode).set(count)
     LLM_COST.labels("hour").set(spent_hour)
     LLM_COST.labels("day").set(spent_day)
+
+
+class _Anomaly(Protocol):
+    @property
+    def type(self) -> str: ...
+
+
+class _SessionTick(Protocol):
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def session_id(self) -> str: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def anomalies(self) -> Sequence[_Anomaly]: ...
+
+
+def tick_span(result: _SessionTick) -> AbstractContextManager[Span | None]:
+    """The `engagement.tick` span of one session's tick result (`SessionTick`)."""
+    if not otel.otel_enabled():
+        return otel.span("engagement.tick")
+    return otel.span(
+        "engagement.tick",
+        {
+            "agentgraph.event_id": result.event_id,
+            "agentgraph.session_id": result.session_id,
+            "agentgraph.engagement.score": float(result.score),
+            "agentgraph.engagement.anomalies": len(result.anomalies),
+            "agentgraph.engagement.anomaly_types": [a.type for a in result.anomalies],
+        },
+        parent=otel.NEW_TRACE,
+    )

@@ -33,6 +33,7 @@ from typing import Any
 from agentgraph.config import Settings
 from agentgraph.domain.phones import mask_phone
 from agentgraph.faults import Faults
+from agentgraph.observability import otel
 from agentgraph.runtime import replies
 from agentgraph.runtime.assistant import Assistant
 from agentgraph.runtime.channel_metrics import DEDUP_HITS, INBOUND
@@ -44,6 +45,7 @@ from agentgraph.runtime.outbox import Outbox
 from agentgraph.runtime.queue import InProcessQueue, RedisStreamQueue, WorkQueue
 from agentgraph.runtime.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from agentgraph.runtime.rejected import RejectedUpdates
+from agentgraph.runtime.spans import turn_span
 from agentgraph.runtime.statuses import MessageStatuses
 from agentgraph.runtime.tenancy import NumberTenants
 from agentgraph.runtime.turns import APOLOGY
@@ -165,6 +167,7 @@ class WhatsAppChannel:
             return 0
         fresh = await self.inbox.add_many(entries)
         duplicates = len(entries) - len(fresh)
+        otel.annotate(webhook_messages=len(entries), webhook_duplicates=duplicates)
         if duplicates:
             DEDUP_HITS.inc(duplicates)
         threads: dict[str, None] = {}
@@ -190,7 +193,8 @@ class WhatsAppChannel:
             more = len(rows) == limit
             while rows:
                 batch = take_batch(rows, self.settings.debounce_seconds)
-                answered = await self._handle(batch)
+                with turn_span(batch):
+                    answered = await self._handle(batch)
                 if answered is None:
                     # Another worker answered some of these rows: two workers ran this
                     # conversation (a lock was lost). Stop, and let a fresh job re-read
@@ -216,11 +220,13 @@ class WhatsAppChannel:
             )
         try:
             answer = await self.policy.respond(batch)
-        except Exception:
+        except Exception as exc:
             log.exception("answering %s failed", mask_phone("+" + last.wa_id))
+            otel.mark_error(exc)
             answer = Answer(replies.texts(APOLOGY), len(batch))
         outgoing = answer.messages
         batch = batch[: answer.rows_answered]
+        otel.annotate(turn_replies=len(outgoing), turn_rows_answered=len(batch))
         committed = await self.outbox.commit_turn(
             thread_id=batch[0].thread_id,
             recipient=last.wa_id,

@@ -6,7 +6,8 @@ the configured attempts; other 4xx answers (131047 outside the 24-hour window,
 invalid recipient, ...) mark the row failed at once. Without a Graph client (no
 `WHATSAPP_ACCESS_TOKEN`) rows are marked `dev` instead: they stay readable at
 `GET /dev/outbox` and nothing leaves the machine. `sweep()` retries due rows and
-rescues rows whose sender died mid-send.
+rescues rows whose sender died mid-send. Each attempt runs in a `send` span
+(`agentgraph.runtime.spans`) that records its outcome.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ import time
 from collections.abc import Sequence
 
 from agentgraph.faults import NO_FAULTS, Faults
+from agentgraph.observability import otel
 from agentgraph.runtime.channel_metrics import OUTBOUND
 from agentgraph.runtime.outbox import Outbox, OutboxRow
+from agentgraph.runtime.spans import send_span
 from agentgraph.whatsapp.client import GraphAPIError, GraphClient
 
 log = logging.getLogger(__name__)
@@ -62,9 +65,14 @@ class Delivery:
 
     async def _attempt(self, row: OutboxRow) -> float | None:
         """One send; returns the retry time when the row should be tried again."""
+        with send_span(row, dev=self.client is None):
+            return await self._send(row)
+
+    async def _send(self, row: OutboxRow) -> float | None:
         if self.client is None:
             await self.outbox.mark_sent(row.id, None, status="dev")
             OUTBOUND.labels("dev").inc()
+            otel.annotate(send_outcome="dev")
             return None
         try:
             wamid = await self.client.send(
@@ -74,19 +82,24 @@ class Delivery:
                 callback_data=callback_data(row.id),
             )
         except GraphAPIError as exc:
+            otel.mark_error(exc)
+            otel.annotate(graph_error_code=exc.code, graph_http_status=exc.http_status)
             if exc.retryable and row.attempts < self.max_attempts:
                 retry_at = time.time() + self.backoff(row.attempts)
                 await self.outbox.mark_retry(row.id, retry_at, str(exc))
                 OUTBOUND.labels("retry").inc()
+                otel.annotate(send_outcome="retry")
                 log.warning("send %s will be retried: %s", row.idempotency_key, exc)
                 return retry_at
             await self.outbox.mark_failed(row.id, exc.code, str(exc))
             OUTBOUND.labels("failed").inc()
+            otel.annotate(send_outcome="failed")
             log.error("send %s failed: %s", row.idempotency_key, exc)
             return None
         self.faults.point("after_send")
         await self.outbox.mark_sent(row.id, wamid)
         OUTBOUND.labels("sent").inc()
+        otel.annotate(send_outcome="sent")
         return None
 
     async def deliver(self, ids: Sequence[int]) -> None:

@@ -23,7 +23,7 @@ from contextlib import asynccontextmanager
 
 from agentgraph.runtime.channel import WhatsAppChannel
 from agentgraph.runtime.channel_metrics import QUEUE_DEPTH
-from agentgraph.runtime.queue import Job
+from agentgraph.runtime.queue import Job, process_span
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +44,13 @@ async def run_worker(channel: WhatsAppChannel, stop: asyncio.Event | None = None
     stop = stop or asyncio.Event()
     slots = asyncio.Semaphore(channel.settings.worker_concurrency)
     running: set[asyncio.Task[None]] = set()
+    kind = "in_process" if channel.redis is None else "redis"
 
     async def work(job: Job) -> None:
         try:
-            await channel.process_thread(job.thread_id)
-            await channel.queue.ack(job)
+            with process_span(job, kind):
+                await channel.process_thread(job.thread_id)
+                await channel.queue.ack(job)
         except Exception:
             log.exception("processing a conversation failed; it will be retried")
             if channel.redis is None:

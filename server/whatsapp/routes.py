@@ -5,7 +5,10 @@ GET answers Meta's verification handshake: 200 with the challenge when
 403. POST checks, in this order: body size (over 3 MB: 413), `X-Hub-Signature-256`
 over the raw bytes when `WHATSAPP_APP_SECRET` is set (missing: 401, wrong: 403),
 JSON shape (400, nothing processed); then the channel stores and enqueues the
-updates and the answer is 200 without waiting for any model. `GET /dev/outbox`
+updates and the answer is 200 without waiting for any model. Each POST runs in a
+`webhook` span (kind SERVER, a new trace: a caller's trace headers are not trusted)
+with the status code, the outcome and the count of messages and duplicates; the
+queue's `queue.put` spans are its children. `GET /dev/outbox`
 exists in dev mode only (no `WHATSAPP_ACCESS_TOKEN`, not production): the replies
 that would have gone to Meta, oldest first.
 """
@@ -22,6 +25,8 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.types import Receive, Scope, Send
 
 from agentgraph.config import Settings
+from agentgraph.observability import otel
+from agentgraph.observability.otel import SpanKind
 from agentgraph.runtime.channel import WhatsAppChannel
 from agentgraph.runtime.channel_metrics import ACK_SECONDS, WEBHOOK_REQUESTS
 from agentgraph.whatsapp.payloads import InvalidPayload, parse_webhook
@@ -76,6 +81,7 @@ async def _read_limited(request: Request) -> bytes | None:
 
 def _refuse(status: int, outcome: str, detail: str, started: float) -> JSONResponse:
     WEBHOOK_REQUESTS.labels(outcome).inc()
+    otel.annotate(webhook_outcome=outcome)
     ACK_SECONDS.observe(time.perf_counter() - started)
     return JSONResponse({"detail": detail}, status_code=status)
 
@@ -87,6 +93,15 @@ async def receive_webhook(request: Request) -> JSONResponse:
     needs none of FastAPI's parameter parsing or dependency solving. The app built by
     `server.app.create_app` goes further and calls it through `webhook_asgi`, ahead of
     the middleware stack and the route table."""
+    attributes: otel.Attributes = {"http.request.method": "POST", "url.path": WEBHOOK_PATH}
+    with otel.span("webhook", attributes, kind=SpanKind.SERVER, parent=otel.NEW_TRACE) as span:
+        response = await _receive_webhook(request)
+        if span is not None:
+            span.set_attribute("http.response.status_code", response.status_code)
+        return response
+
+
+async def _receive_webhook(request: Request) -> JSONResponse:
     started = time.perf_counter()
     settings: Settings = request.app.state.settings
     raw = await _read_limited(request)
@@ -105,12 +120,14 @@ async def receive_webhook(request: Request) -> JSONResponse:
         return _refuse(400, "invalid", str(exc), started)
     try:
         await _channel(request).ingest(body)
-    except Exception:
+    except Exception as exc:
         # Not acknowledged, so Meta delivers the notification again later; whatever
         # part was stored is deduplicated then.
         log.exception("storing a webhook failed")
+        otel.mark_error(exc)
         return _refuse(500, "error", "could not store the notification", started)
     WEBHOOK_REQUESTS.labels("ok").inc()
+    otel.annotate(webhook_outcome="ok")
     ACK_SECONDS.observe(time.perf_counter() - started)
     return JSONResponse({"status": "ok"})
 
