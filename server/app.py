@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from langchain_core.language_models import BaseChatModel
 from starlette.types import Receive, Scope, Send
 
+from agentgraph.clock import SYSTEM_CLOCK, Clock
 from agentgraph.config import ConfigError, Settings, get_settings
 from agentgraph.observability.logging import configure_logging
 from agentgraph.runtime.assistant import open_assistant
@@ -60,9 +61,13 @@ def _route_path(scope: Scope) -> str:
 
 
 def create_app(
-    settings: Settings | None = None, *, model: BaseChatModel | None = None
+    settings: Settings | None = None,
+    *,
+    model: BaseChatModel | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> AgentgraphApp:
-    """Build the app; `model` overrides the configured chat model (tests)."""
+    """Build the app; `model` overrides the configured chat model and `clock` the
+    system clock (tests)."""
     settings = settings or get_settings()
     if settings.production and settings.whatsapp_app_secret is None:
         raise ConfigError(
@@ -83,9 +88,9 @@ def create_app(
                 "notifications from anyone. Set it before the server is reachable from "
                 "the internet (production mode refuses to start without it)."
             )
-        async with open_assistant(settings, model=model) as assistant:
+        async with open_assistant(settings, model=model, clock=clock) as assistant:
             app.state.assistant = assistant
-            async with open_whatsapp_channel(settings, assistant) as channel:
+            async with open_whatsapp_channel(settings, assistant, clock=clock) as channel:
                 workers: AbstractAsyncContextManager[None] = (
                     consuming(channel) if settings.server_consumes_queue else nullcontext()
                 )

@@ -23,6 +23,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from agentgraph.clock import SYSTEM_CLOCK, Clock
 from agentgraph.whatsapp.signature import sign
 from server.app import create_app
 from tests.support.echo_model import EchoChatModel
@@ -136,12 +137,12 @@ def channel_settings(settings: Any, sink_url: str | None, **overrides: Any) -> A
 
 @asynccontextmanager
 async def running_app(
-    settings: Any, model: Any = "echo"
+    settings: Any, model: Any = "echo", *, clock: Clock = SYSTEM_CLOCK
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
     """The real app under uvicorn; yields an HTTP client and the app's channel.
 
     The model is the echo model unless given; `None` uses the configured one."""
-    app = create_app(settings, model=EchoChatModel() if model == "echo" else model)
+    app = create_app(settings, model=EchoChatModel() if model == "echo" else model, clock=clock)
     async with live_server(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
         yield http, app.state.whatsapp
 
