@@ -28,39 +28,6 @@ async def balance(assistant, phone: str) -> int:
     return await assistant.persistence.domain.wallets.balance("easymo", phone)
 
 
-async def test_triage_routes_balance_question_to_payment(any_settings, open_seeded):
-    model = ScriptedChatModel(
-        responses=[
-            tool_call("transfer_to_payment", {"reason": "balance"}, "c1"),
-            tool_call("check_balance", {}, "c2"),
-            say("You have 50,000 RWF."),
-        ]
-    )
-    async with open_seeded(any_settings, model) as assistant:
-        result = await assistant.send("how much money do I have?", user=ALICE, tenant="easymo")
-        state = await assistant.graph.aget_state(
-            {"configurable": {"thread_id": conversation_thread_id("cli", "easymo", ALICE)}}
-        )
-    assert result.replies == ["You have 50,000 RWF."]
-    assert result.agent == "payment"
-    tool_results = [m.content for m in state.values["messages"] if isinstance(m, ToolMessage)]
-    assert "Your wallet balance is 50,000 RWF." in tool_results
-
-
-async def test_each_intent_reaches_its_specialist(sqlite_settings, open_seeded):
-    script = []
-    for agent in ("booking", "payment", "support"):
-        script += [tool_call(f"transfer_to_{agent}", {}, f"h-{agent}"), say(f"{agent} here")]
-        if agent != "support":
-            script += [tool_call("transfer_to_triage", {}, f"back-{agent}"), say("menu")]
-    model = ScriptedChatModel(responses=script)
-    async with open_seeded(sqlite_settings, model) as assistant:
-        seen = []
-        for text in ("bus", "menu", "wallet", "menu", "help"):
-            seen.append((await assistant.send(text, user=ALICE, tenant="easymo")).agent)
-    assert seen == ["booking", "triage", "payment", "triage", "support"]
-
-
 async def test_transfer_requires_confirmation(any_settings, open_seeded):
     model = ScriptedChatModel(
         responses=[
@@ -203,45 +170,6 @@ async def test_cancellation_refunds_once(any_settings, open_seeded):
         assert await balance(assistant, ALICE) == 50_000
         seats = (await domain.trips.get("easymo", trip.id)).seats_available
         assert seats == trip.seats_available
-
-
-async def test_model_cannot_act_for_another_user(sqlite_settings, open_seeded):
-    model = ScriptedChatModel(
-        responses=[
-            tool_call("transfer_to_payment", {}, "h1"),
-            tool_call("check_balance", {"phone": ALICE, "user_id": ALICE}, "b1"),
-            say("ok"),
-        ]
-    )
-    async with open_seeded(sqlite_settings, model) as assistant:
-        await assistant.persistence.domain.wallets.transfer("easymo", BOB, ALICE, 1000, "setup-1")
-        await assistant.send("balance", user=BOB, tenant="easymo")
-        state = await assistant.graph.aget_state(
-            {"configurable": {"thread_id": conversation_thread_id("cli", "easymo", BOB)}}
-        )
-        result = [m.content for m in state.values["messages"] if isinstance(m, ToolMessage)][-1]
-        assert result == "Your wallet balance is 49,000 RWF."
-    for tool in assistant.graph.get_graph().nodes:
-        assert tool  # graph builds
-    from agentgraph.tools import TOOLS
-
-    for name, tool in TOOLS.items():
-        assert not {"phone", "user", "user_id", "sender", "tenant"} & set(tool.args), name
-
-
-async def test_agent_cannot_call_tools_outside_its_set(sqlite_settings, open_seeded):
-    model = ScriptedChatModel(
-        responses=[
-            tool_call("transfer_to_booking", {}, "h1"),
-            tool_call("transfer_money", {"recipient_phone": BOB, "amount": 100}, "t1"),
-            say("I can't do that here."),
-        ]
-    )
-    async with open_seeded(sqlite_settings, model) as assistant:
-        result = await assistant.send("book and pay", user=ALICE, tenant="easymo")
-        assert not result.awaiting_confirmation
-        assert result.replies == ["I can't do that here."]
-        assert await balance(assistant, ALICE) == 50_000
 
 
 async def test_escalated_conversation_gets_no_bot_replies_until_released(any_settings, open_seeded):
