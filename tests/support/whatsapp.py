@@ -107,15 +107,19 @@ def webhook(
 
 
 async def settle(channel: Any, within: float = 20.0) -> None:
-    """Wait until every inbound message is answered and no reply is waiting to go."""
+    """Wait until the work queue is drained, every inbound message is answered and no
+    reply is waiting to go; `within` only turns a hang into a failure."""
     deadline = asyncio.get_running_loop().time() + within
     while True:
+        jobs = await channel.queue.depth()
         depth = await channel.inbox.depth()
         busy = await channel.outbox.unsent_count()
-        if depth == 0 and not busy:
+        if jobs == 0 and depth == 0 and not busy:
             return
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"channel did not settle: {depth} queued, {busy} unsent")
+            raise AssertionError(
+                f"channel did not settle: {jobs} jobs, {depth} queued, {busy} unsent"
+            )
         await asyncio.sleep(0.02)
 
 
