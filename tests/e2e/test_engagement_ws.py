@@ -16,6 +16,7 @@ from websockets.exceptions import InvalidStatus
 
 from agentgraph.config import Settings
 from server.app import create_app
+from tests.support.echo_model import wait_for
 from tests.support.live_server import live_server
 
 pytestmark = pytest.mark.slow
@@ -144,8 +145,9 @@ async def test_malformed_frames_get_errors_and_never_close(sqlite_settings: Sett
                 "item 1: unknown signal type 'nope'; expected one of "
                 "['chat', 'join', 'leave', 'poll_open', 'poll_vote', 'reaction']"
             ]
-            await asyncio.sleep(0.15)
-            assert app.state.engagement.collector.sessions() == [("ev-bad", "s1")]
+            collector = app.state.engagement.collector
+            await wait_for(lambda: collector.sessions() != [])
+            assert collector.sessions() == [("ev-bad", "s1")]
         async with httpx.AsyncClient(base_url=base) as http:
             metrics = (await http.get("/metrics")).text
         assert 'agentgraph_engagement_malformed_frames_total{source="websocket"}' in metrics
