@@ -13,7 +13,7 @@ from langgraph.types import Command
 
 from agentgraph.clock import ManualClock
 from agentgraph.context import Context
-from agentgraph.testing import FunctionChatModel, ScriptedChatModel, tool_call
+from agentgraph.testing import ScriptedChatModel, tool_call
 from agentgraph.threads import conversation_thread_id
 
 ALICE = "+250788000001"
@@ -333,20 +333,6 @@ async def test_a_state_store_failure_is_answered_not_raised(sqlite_settings, ope
         assistant.runner.graph.checkpointer.aget_tuple = broken  # type: ignore[union-attr]
         result = await assistant.send("hello", user=ALICE, tenant="easymo")
         assert result.error and result.replies
-
-
-async def test_each_tenant_is_greeted_with_its_own_business_name(sqlite_settings, open_seeded):
-    prompts: list[str] = []
-
-    def respond(messages):
-        prompts.append(str(messages[0].content))
-        return AIMessage("Hello!")
-
-    async with open_seeded(sqlite_settings, FunctionChatModel(respond=respond)) as assistant:
-        await assistant.send("hi", user=ALICE, tenant="easymo")
-        await assistant.send("hi", user="+250788000009", tenant="acme", channel="api")
-    assert "front desk of easyMO Rwanda" in prompts[0]
-    assert "front desk of Acme Cloud" in prompts[1] and "easyMO" not in prompts[1]
 
 
 async def test_a_booking_asks_first_and_a_replanned_one_is_charged_once(
