@@ -20,6 +20,12 @@ ALICE = "+250788000001"
 BOB = "+250788000002"
 
 
+EXPIRED = [
+    "Transferred to payment.",
+    "That confirmation expired, so nothing was changed. Ask again if you still want it.",
+]
+
+
 def say(text: str) -> AIMessage:
     return AIMessage(content=text)
 
@@ -65,11 +71,13 @@ async def test_declined_transfer_moves_nothing(sqlite_settings, open_seeded):
         state = await assistant.graph.aget_state(
             {"configurable": {"thread_id": conversation_thread_id("cli", "easymo", ALICE)}}
         )
-        assert any(
-            "cancelled" in str(m.content)
-            for m in state.values["messages"]
-            if isinstance(m, ToolMessage)
-        )
+        tool_results = [
+            (m.name, m.content) for m in state.values["messages"] if isinstance(m, ToolMessage)
+        ]
+        assert tool_results == [
+            ("transfer_to_payment", "Transferred to payment."),
+            ("transfer_money", "Okay, I cancelled it. Nothing was changed."),
+        ]
 
 
 async def test_other_message_while_confirming_cancels_and_is_answered(sqlite_settings, open_seeded):
@@ -130,7 +138,7 @@ async def test_expired_confirmation_moves_nothing(sqlite_settings, open_seeded):
         )
         state = await assistant.graph.aget_state(config)
         results = [m.content for m in state.values["messages"] if isinstance(m, ToolMessage)]
-        assert any("expired" in str(r) for r in results)
+        assert results == EXPIRED
         assert await balance(assistant, ALICE) == 50_000
 
 
@@ -233,7 +241,7 @@ async def test_yes_after_the_deadline_moves_nothing(sqlite_settings, open_seeded
             {"configurable": {"thread_id": conversation_thread_id("cli", "easymo", ALICE)}}
         )
         results = [str(m.content) for m in state.values["messages"] if isinstance(m, ToolMessage)]
-        assert any("expired" in r for r in results)
+        assert results == EXPIRED
 
 
 async def test_plain_yes_resume_after_the_deadline_moves_nothing(sqlite_settings, open_seeded):
@@ -384,11 +392,3 @@ async def _tool_results(assistant, name: str) -> list[str]:
         for m in state.values["messages"]
         if isinstance(m, ToolMessage) and m.name == name
     ]
-
-
-async def test_a_negative_amount_is_refused_with_the_reason(sqlite_settings, open_seeded):
-    async with open_seeded(sqlite_settings) as assistant:
-        result = await assistant.send("send -500 to 0788000002", user=ALICE, tenant="easymo")
-        assert result.replies == ["The amount must be a positive number of RWF."]
-        assert not result.awaiting_confirmation
-        assert await balance(assistant, ALICE) == 50_000

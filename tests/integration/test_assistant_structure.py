@@ -144,3 +144,11 @@ async def test_each_agent_is_bound_to_exactly_its_tools(sqlite_settings, open_se
             "transfer_to_triage", "transfer_to_booking", "transfer_to_payment",
         },
     ]  # fmt: skip
+
+
+async def test_a_negative_amount_is_refused_with_the_reason(sqlite_settings, open_seeded):
+    async with open_seeded(sqlite_settings) as assistant:
+        result = await assistant.send("send -500 to 0788000002", user=ALICE, tenant="easymo")
+        assert result.replies == ["The amount must be a positive number of RWF."]
+        assert not result.awaiting_confirmation
+        assert await balance(assistant, ALICE) == 50_000

@@ -491,4 +491,8 @@ async def test_streaming_falls_back_before_the_first_chunk():
     chunks = [c async for c in model.astream("hi")]
     assert primary.calls == 1
     assert "".join(str(c.content) for c in chunks) == "streamed offline"
-    assert any(c.response_metadata.get("fallback") for c in chunks)
+    assert chunks[0].response_metadata == {
+        "fallback": True,
+        "fallback_reason": "error",
+        "model_name": "offline",
+    }
