@@ -85,7 +85,14 @@ async def test_the_worker_stops_by_itself_between_queue_reads(pg_settings, redis
         open_assistant(settings, model=EchoChatModel()) as assistant,
         open_whatsapp_channel(settings, assistant) as channel,
     ):
-        stop = asyncio.Event()
+        stop, reading = asyncio.Event(), asyncio.Event()
+        take = channel.queue.take
+
+        async def take_and_tell(*args, **kwargs):
+            reading.set()  # a queue read has started
+            return await take(*args, **kwargs)
+
+        channel.queue.take = take_and_tell
         worker = asyncio.create_task(run_worker(channel, stop))
         body = webhook(
             [{"from": WA_ID, "id": "wamid.stop.1", "type": "text", "text": {"body": "hi"}}]
@@ -96,7 +103,9 @@ async def test_the_worker_stops_by_itself_between_queue_reads(pg_settings, redis
             if await channel.outbox.recent(thread_id=thread):
                 break
             await asyncio.sleep(0.05)
-        await asyncio.sleep(0.2)  # the loop is back in a blocking queue read
+        # The reply is stored: the next read the loop starts blocks on an empty queue.
+        reading.clear()
+        await asyncio.wait_for(reading.wait(), timeout=30)
         stop.set()
         await asyncio.wait_for(worker, timeout=30)
         assert not worker.cancelled()
