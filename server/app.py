@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from langchain_core.language_models import BaseChatModel
 from starlette.types import Receive, Scope, Send
 
+from agentgraph.clock import SYSTEM_CLOCK, Clock
 from agentgraph.config import ConfigError, Settings, get_settings
 from agentgraph.observability.logging import configure_logging
 from agentgraph.observability.otel import open_otel
@@ -74,9 +75,13 @@ def _route_path(scope: Scope) -> str:
 
 
 def create_app(
-    settings: Settings | None = None, *, model: BaseChatModel | None = None
+    settings: Settings | None = None,
+    *,
+    model: BaseChatModel | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> AgentgraphApp:
-    """Build the app; `model` overrides the configured chat model (tests)."""
+    """Build the app; `model` overrides the configured chat model and `clock` the
+    system clock (tests)."""
     settings = settings or get_settings()
     if settings.production and settings.whatsapp_app_secret is None:
         raise ConfigError(
@@ -99,10 +104,10 @@ def create_app(
             )
         async with (
             open_otel(settings),
-            open_assistant(settings, model=model) as assistant,
+            open_assistant(settings, model=model, clock=clock) as assistant,
         ):
             app.state.assistant = assistant
-            async with open_whatsapp_channel(settings, assistant) as channel:
+            async with open_whatsapp_channel(settings, assistant, clock=clock) as channel:
                 workers: AbstractAsyncContextManager[None] = (
                     consuming(channel) if settings.server_consumes_queue else nullcontext()
                 )

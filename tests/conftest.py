@@ -12,11 +12,13 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
 
 from agentgraph.config import Settings
+from tests.support.collection import covers_whole_suite, expected_count, shortfall
 from tests.support.openai_server import openai_server  # noqa: F401  (shared fixture)
 
 ADMIN_URL = os.environ.get(
@@ -117,7 +119,9 @@ def _no_network_tracing(monkeypatch) -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """In CI every test runs and passes: a skip (a missing service), an xfail, an xpass
-    or a deselection (`-k`, `-m`, `--deselect`) fails the run instead of passing it."""
+    or a deselection (`-k`, `-m`, `--deselect`) fails the run instead of passing it, and
+    so does a run of the whole suite collecting fewer tests than `tests/.expected_count`
+    says the suite holds."""
     if os.environ.get("CI", "").lower() not in ("1", "true", "yes"):
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
@@ -128,4 +132,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if problems:
         listed = ", ".join(f"{n} {kind}" for kind, n in problems.items())
         print(f"\nCI: {listed}; failing the run (every test must run and pass in CI).")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    config = session.config
+    whole = covers_whole_suite(list(config.args), Path(config.invocation_params.dir))
+    missing = shortfall(session.testscollected, expected_count()) if whole else None
+    if missing:
+        print(f"\nCI: {missing}; failing the run (see tests/support/collection.py).")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -30,6 +30,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+from agentgraph.clock import SYSTEM_CLOCK, Clock
 from agentgraph.config import Settings
 from agentgraph.domain.phones import mask_phone
 from agentgraph.faults import Faults
@@ -95,6 +96,7 @@ class WhatsAppChannel:
         limiter: RateLimiter,
         client: GraphClient | None,
         redis: Any = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         db = assistant.persistence.domain.db
         self.settings = settings
@@ -103,7 +105,7 @@ class WhatsAppChannel:
         self.locks = locks
         self.client = client
         self.redis = redis
-        self.inbox = Inbox(db)
+        self.inbox = Inbox(db, clock)
         self.pending_batch = PENDING_BATCH
         self.outbox = Outbox(db)
         self.statuses = MessageStatuses(db)
@@ -269,9 +271,12 @@ class WhatsAppChannel:
 
 @asynccontextmanager
 async def open_whatsapp_channel(
-    settings: Settings, assistant: Assistant
+    settings: Settings, assistant: Assistant, *, clock: Clock = SYSTEM_CLOCK
 ) -> AsyncIterator[WhatsAppChannel]:
-    """The channel for this process (queue, locks, limiter, client); closed on exit."""
+    """The channel for this process (queue, locks, limiter, client); closed on exit.
+
+    `clock` stamps inbound arrivals (the debounce window reads them); tests pass a
+    `ManualClock`, the server and the CLI the system clock."""
     redis: Any = None
     queue: WorkQueue
     locks: ThreadLocks
@@ -312,6 +317,7 @@ async def open_whatsapp_channel(
         limiter=limiter,
         client=client,
         redis=redis,
+        clock=clock,
     )
     try:
         yield channel

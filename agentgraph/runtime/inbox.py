@@ -8,14 +8,17 @@ numbered in arrival order (body order within one webhook).
 Rows stay `queued` until the turn that answers them commits its replies to the
 outbox (`Outbox.commit_turn` marks them `done` in the same transaction). `pending`
 returns a conversation's queued rows in arrival order.
+
+Arrival times come from the injected `Clock` (`SYSTEM_CLOCK` by default): the debounce
+window compares them, so a test moves a `ManualClock` instead of sleeping.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from agentgraph.clock import SYSTEM_CLOCK, Clock
 from agentgraph.domain.db import Database, Row
 from agentgraph.whatsapp.inbound import InboundMessage
 
@@ -63,15 +66,18 @@ def _row(r: Row) -> InboxRow:
 class Inbox:
     """SQL repository of `wa_inbox` on either engine."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Clock = SYSTEM_CLOCK) -> None:
         self._db = db
+        self._clock = clock
 
     async def add_many(
         self, entries: Sequence[InboxEntry], received_at: float | None = None
     ) -> list[InboxEntry]:
         """Store a webhook's messages in one statement per chunk; returns the new ones
-        (in the given order). Duplicates, within the batch or of earlier rows, are dropped."""
-        at = time.time() if received_at is None else received_at
+        (in the given order). Duplicates, within the batch or of earlier rows, are dropped.
+
+        Every row of one call shares one arrival time: `received_at`, else the clock's."""
+        at = self._clock.time() if received_at is None else received_at
         first: dict[str, InboxEntry] = {}
         for e in entries:
             first.setdefault(e.message.id, e)

@@ -4,8 +4,6 @@ confirmations as reply buttons answered with a button."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from agentgraph.domain.seed import seed_demo
@@ -110,7 +108,10 @@ async def test_transfer_confirmation_is_buttons_and_a_yes_button_completes_it(
             await post_signed(http, webhook([button_reply("yes", "Yes", wa_id=wa_id)]))
         ).status_code == 200
         await settle(channel)
-        await asyncio.sleep(0.05)
-        balance = await channel.assistant.persistence.domain.wallets.balance("easymo", "+" + wa_id)
+        domain = channel.assistant.persistence.domain
+        balance = await domain.wallets.balance("easymo", "+" + wa_id)
+        received = await domain.wallets.balance("easymo", "+250788000002")
+        sent = await channel.outbox.recent()
     assert sink.texts(wa_id)[-1].startswith("Done: sent 5,000 RWF")
-    assert balance == 45_000
+    assert [r.status for r in sent] == ["sent", "sent"]  # the question, then the receipt
+    assert (balance, received) == (45_000, 55_000)

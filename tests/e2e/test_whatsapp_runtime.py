@@ -3,10 +3,11 @@ conversation, debounce merging, outbox retries and failures, status bookkeeping.
 
 from __future__ import annotations
 
-import asyncio
+import time
 
 import pytest
 
+from agentgraph.clock import ManualClock
 from tests.support.echo_model import EchoChatModel, GatedEchoModel, wait_for
 from tests.support.graph_api_sink import GraphApiSink
 from tests.support.live_server import live_server
@@ -69,24 +70,34 @@ async def test_conversations_run_concurrently(sqlite_settings, sink):
 
 
 async def test_messages_during_a_turn_merge_within_the_debounce_window(sqlite_settings, sink):
+    # The first turn is held at the model's gate while the others arrive; the clock,
+    # not a sleep, says how far apart they arrived.
+    clock = ManualClock(time.time())
+    model = GatedEchoModel()
     settings = channel_settings(sqlite_settings, sink.url, debounce_seconds=1.5)
-    async with running_app(settings, EchoChatModel(delay=0.6)) as (http, channel):
+    async with running_app(settings, model, clock=clock) as (http, channel):
         await post_signed(http, webhook([text_message("first")]))
-        await asyncio.sleep(0.15)
+        await wait_for(lambda: model.in_flight == 1)
+        clock.advance(1.0)
         await post_signed(http, webhook([text_message("second")]))
+        clock.advance(1.5)  # exactly the window after "second"
         await post_signed(http, webhook([text_message("third")]))
+        model.open()
         await settle(channel)
     assert sink.texts(USER) == ["echo: first", "echo: second\nthird"]
 
 
 async def test_messages_outside_the_window_get_their_own_turns(sqlite_settings, sink):
+    clock = ManualClock(time.time())
+    model = GatedEchoModel()
     settings = channel_settings(sqlite_settings, sink.url, debounce_seconds=0.1)
-    async with running_app(settings, EchoChatModel(delay=0.8)) as (http, channel):
+    async with running_app(settings, model, clock=clock) as (http, channel):
         await post_signed(http, webhook([text_message("first")]))
-        await asyncio.sleep(0.1)
+        await wait_for(lambda: model.in_flight == 1)
         await post_signed(http, webhook([text_message("second")]))
-        await asyncio.sleep(0.3)
+        clock.advance(0.3)
         await post_signed(http, webhook([text_message("third")]))
+        model.open()
         await settle(channel)
     assert sink.texts(USER) == ["echo: first", "echo: second", "echo: third"]
 
@@ -115,7 +126,7 @@ async def test_client_errors_are_recorded_as_failed_not_retried(code, error, sql
         rows = await channel.outbox.recent()
     assert sink.refused == 1
     assert rows[0].status == "failed" and rows[0].error_code == code
-    assert error in (rows[0].error or "")
+    assert rows[0].error == f"Graph API answered HTTP 400: scripted failure ({error})"
 
 
 async def test_retries_stop_after_the_configured_attempts(sqlite_settings, sink):

@@ -71,14 +71,19 @@ async def test_fixture_end_to_end(name, sqlite_settings, sink):
         response = await post_signed(http, raw)
         assert response.status_code == 200
         await settle(channel)
-        await asyncio.sleep(0.05)
         expected = EXPECTED_REPLIES[name]
         assert sink.texts() == expected
+        sent = await channel.outbox.recent()
+        assert [(r.recipient, r.status) for r in sent] == [(USER, "sent")] * len(expected)
+        assert [r.wamid for r in sent] == [s.wamid for s in sink.sends]
         for send in sink.sends:
             assert send.body["to"] == USER
             assert send.phone_number_id == PHONE_NUMBER_ID
             assert send.authorization == "Bearer sink-token"
         message = json.loads(raw)["entry"][0]["changes"][0]["value"].get("messages", [{}])[0]
+        if "id" in message:
+            # Stored once and answered (even when the answer is no reply at all).
+            assert await channel.inbox.status_of(message["id"]) == "done"
         if expected:
             assert [r.body["message_id"] for r in sink.reads] == [message["id"]]
             assert sink.reads[0].body["typing_indicator"] == {"type": "text"}
@@ -299,8 +304,10 @@ async def test_duplicates_produce_one_turn(sqlite_settings, sink):
         await settle(channel)
         assert (await post_signed(http, raw)).status_code == 200
         await settle(channel)
-        await asyncio.sleep(0.1)
         assert sink.texts() == [ECHO + "only once"]
+        assert await channel.inbox.status_of("wamid.dup.1") == "done"
+        sent = await channel.outbox.recent()
+        assert [(r.inbound_id, r.status) for r in sent] == [("wamid.dup.1", "sent")]
         assert DEDUP_HITS._value.get() - before == 5
 
 

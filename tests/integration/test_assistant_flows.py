@@ -13,10 +13,16 @@ from langgraph.types import Command
 
 from agentgraph.clock import ManualClock
 from agentgraph.context import Context
-from agentgraph.testing import FunctionChatModel, ScriptedChatModel, tool_call
+from agentgraph.testing import ScriptedChatModel, tool_call
 
 ALICE = "+250788000001"
 BOB = "+250788000002"
+
+
+EXPIRED = [
+    "Transferred to payment.",
+    "That confirmation expired, so nothing was changed. Ask again if you still want it.",
+]
 
 
 def say(text: str) -> AIMessage:
@@ -25,39 +31,6 @@ def say(text: str) -> AIMessage:
 
 async def balance(assistant, phone: str) -> int:
     return await assistant.persistence.domain.wallets.balance("easymo", phone)
-
-
-async def test_triage_routes_balance_question_to_payment(any_settings, open_seeded):
-    model = ScriptedChatModel(
-        responses=[
-            tool_call("transfer_to_payment", {"reason": "balance"}, "c1"),
-            tool_call("check_balance", {}, "c2"),
-            say("You have 50,000 RWF."),
-        ]
-    )
-    async with open_seeded(any_settings, model) as assistant:
-        result = await assistant.send("how much money do I have?", user=ALICE, tenant="easymo")
-        state = await assistant.graph.aget_state(
-            {"configurable": {"thread_id": (await assistant.thread_id("cli", "easymo", ALICE))}}
-        )
-    assert result.replies == ["You have 50,000 RWF."]
-    assert result.agent == "payment"
-    tool_results = [m.content for m in state.values["messages"] if isinstance(m, ToolMessage)]
-    assert "Your wallet balance is 50,000 RWF." in tool_results
-
-
-async def test_each_intent_reaches_its_specialist(sqlite_settings, open_seeded):
-    script = []
-    for agent in ("booking", "payment", "support"):
-        script += [tool_call(f"transfer_to_{agent}", {}, f"h-{agent}"), say(f"{agent} here")]
-        if agent != "support":
-            script += [tool_call("transfer_to_triage", {}, f"back-{agent}"), say("menu")]
-    model = ScriptedChatModel(responses=script)
-    async with open_seeded(sqlite_settings, model) as assistant:
-        seen = []
-        for text in ("bus", "menu", "wallet", "menu", "help"):
-            seen.append((await assistant.send(text, user=ALICE, tenant="easymo")).agent)
-    assert seen == ["booking", "triage", "payment", "triage", "support"]
 
 
 async def test_transfer_requires_confirmation(any_settings, open_seeded):
@@ -97,11 +70,13 @@ async def test_declined_transfer_moves_nothing(sqlite_settings, open_seeded):
         state = await assistant.graph.aget_state(
             {"configurable": {"thread_id": (await assistant.thread_id("cli", "easymo", ALICE))}}
         )
-        assert any(
-            "cancelled" in str(m.content)
-            for m in state.values["messages"]
-            if isinstance(m, ToolMessage)
-        )
+        tool_results = [
+            (m.name, m.content) for m in state.values["messages"] if isinstance(m, ToolMessage)
+        ]
+        assert tool_results == [
+            ("transfer_to_payment", "Transferred to payment."),
+            ("transfer_money", "Okay, I cancelled it. Nothing was changed."),
+        ]
 
 
 async def test_other_message_while_confirming_cancels_and_is_answered(sqlite_settings, open_seeded):
@@ -164,7 +139,7 @@ async def test_expired_confirmation_moves_nothing(sqlite_settings, open_seeded):
         )
         state = await assistant.graph.aget_state(config)
         results = [m.content for m in state.values["messages"] if isinstance(m, ToolMessage)]
-        assert any("expired" in str(r) for r in results)
+        assert results == EXPIRED
         assert await balance(assistant, ALICE) == 50_000
 
 
@@ -204,45 +179,6 @@ async def test_cancellation_refunds_once(any_settings, open_seeded):
         assert await balance(assistant, ALICE) == 50_000
         seats = (await domain.trips.get("easymo", trip.id)).seats_available
         assert seats == trip.seats_available
-
-
-async def test_model_cannot_act_for_another_user(sqlite_settings, open_seeded):
-    model = ScriptedChatModel(
-        responses=[
-            tool_call("transfer_to_payment", {}, "h1"),
-            tool_call("check_balance", {"phone": ALICE, "user_id": ALICE}, "b1"),
-            say("ok"),
-        ]
-    )
-    async with open_seeded(sqlite_settings, model) as assistant:
-        await assistant.persistence.domain.wallets.transfer("easymo", BOB, ALICE, 1000, "setup-1")
-        await assistant.send("balance", user=BOB, tenant="easymo")
-        state = await assistant.graph.aget_state(
-            {"configurable": {"thread_id": (await assistant.thread_id("cli", "easymo", BOB))}}
-        )
-        result = [m.content for m in state.values["messages"] if isinstance(m, ToolMessage)][-1]
-        assert result == "Your wallet balance is 49,000 RWF."
-    for tool in assistant.graph.get_graph().nodes:
-        assert tool  # graph builds
-    from agentgraph.tools import TOOLS
-
-    for name, tool in TOOLS.items():
-        assert not {"phone", "user", "user_id", "sender", "tenant"} & set(tool.args), name
-
-
-async def test_agent_cannot_call_tools_outside_its_set(sqlite_settings, open_seeded):
-    model = ScriptedChatModel(
-        responses=[
-            tool_call("transfer_to_booking", {}, "h1"),
-            tool_call("transfer_money", {"recipient_phone": BOB, "amount": 100}, "t1"),
-            say("I can't do that here."),
-        ]
-    )
-    async with open_seeded(sqlite_settings, model) as assistant:
-        result = await assistant.send("book and pay", user=ALICE, tenant="easymo")
-        assert not result.awaiting_confirmation
-        assert result.replies == ["I can't do that here."]
-        assert await balance(assistant, ALICE) == 50_000
 
 
 async def test_escalated_conversation_gets_no_bot_replies_until_released(any_settings, open_seeded):
@@ -306,7 +242,7 @@ async def test_yes_after_the_deadline_moves_nothing(sqlite_settings, open_seeded
             {"configurable": {"thread_id": (await assistant.thread_id("cli", "easymo", ALICE))}}
         )
         results = [str(m.content) for m in state.values["messages"] if isinstance(m, ToolMessage)]
-        assert any("expired" in r for r in results)
+        assert results == EXPIRED
 
 
 async def test_plain_yes_resume_after_the_deadline_moves_nothing(sqlite_settings, open_seeded):
@@ -410,20 +346,6 @@ async def test_a_state_store_failure_is_answered_not_raised(sqlite_settings, ope
         assert result.error and result.replies
 
 
-async def test_each_tenant_is_greeted_with_its_own_business_name(sqlite_settings, open_seeded):
-    prompts: list[str] = []
-
-    def respond(messages):
-        prompts.append(str(messages[0].content))
-        return AIMessage("Hello!")
-
-    async with open_seeded(sqlite_settings, FunctionChatModel(respond=respond)) as assistant:
-        await assistant.send("hi", user=ALICE, tenant="easymo")
-        await assistant.send("hi", user="+250788000009", tenant="acme", channel="api")
-    assert "front desk of easyMO Rwanda" in prompts[0]
-    assert "front desk of Acme Cloud" in prompts[1] and "easyMO" not in prompts[1]
-
-
 async def test_a_booking_asks_first_and_a_replanned_one_is_charged_once(
     sqlite_settings, open_seeded
 ):
@@ -473,11 +395,3 @@ async def _tool_results(assistant, name: str) -> list[str]:
         for m in state.values["messages"]
         if isinstance(m, ToolMessage) and m.name == name
     ]
-
-
-async def test_a_negative_amount_is_refused_with_the_reason(sqlite_settings, open_seeded):
-    async with open_seeded(sqlite_settings) as assistant:
-        result = await assistant.send("send -500 to 0788000002", user=ALICE, tenant="easymo")
-        assert result.replies == ["The amount must be a positive number of RWF."]
-        assert not result.awaiting_confirmation
-        assert await balance(assistant, ALICE) == 50_000

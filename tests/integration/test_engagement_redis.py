@@ -84,6 +84,9 @@ async def test_signals_over_redis_lead_to_an_intervention_published_on_redis(
         engagement(settings, persistence, clock, rng=random.Random(1)) as service,
     ):
         await service.update_event_settings(event_id, EventSettingsUpdate(mode="AUTO"))
+        # Every anomaly this traffic raises has a poll candidate, drawn at 0.95: it wins.
+        await set_confidence(service.store, event_id, {"poll": 0.95, "*": 0.3})
+        _, organizer = feed_of(service, event_id)
         await wait_for(lambda: service.redis is not None and service.redis.connected)
         sim = AudienceSimulator(50, seed=4)
         channel = f"events:{event_id}:signals"
@@ -112,7 +115,20 @@ async def test_signals_over_redis_lead_to_an_intervention_published_on_redis(
         assert message is not None, "no intervention was published to Redis"
         published = json.loads(message["data"])
         assert published["session_id"] == "s1" and published["content"]
-        assert published["intervention_type"] in ("poll", "quiz", "chat_prompt", "qna_prompt")
+        assert published["intervention_type"] == "poll"
+        # A sudden drop, then a sustained low while the poll cools down: its best other.
+        first, second = f"{event_id}:s1:1", f"{event_id}:s1:2"
+        assert [(m["id"], m["intervention_type"]) for m in organizer("intervention")] == [
+            (first, "poll"),
+            (second, "qna_prompt"),
+        ]
+        assert [
+            (d["anomaly_type"], d["action"], d["intervention_type"]) for d in organizer("decision")
+        ] == [
+            ("sudden_drop", "execute", "poll"),
+            ("sustained_low", "execute", "qna_prompt"),
+        ]
+        assert published["id"] == first
         # Other test runs may share this Redis: look at this event's sessions only.
         ours = [key for key in service.collector.sessions() if key[0] == event_id]
         assert ours == [(event_id, "s1")]

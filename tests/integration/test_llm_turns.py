@@ -16,6 +16,9 @@ from tests.support.openai_server import (
 )
 
 ALICE = "+250788000001"
+# Model calls of a balance question answered offline: triage hands off to payment,
+# payment calls check_balance, then relays its result.
+FALLBACKS = 3
 
 
 def llm_settings(base: Settings, server: FakeOpenAIServer) -> Settings:
@@ -64,8 +67,24 @@ async def test_failing_llm_falls_back_to_the_offline_model(
         result = await assistant.send("what is my balance?", user=ALICE, tenant="easymo")
     assert not result.error
     assert result.replies == ["Your wallet balance is 50,000 RWF."]
-    assert result.usage["fallbacks"] >= 1
+    assert result.usage["fallbacks"] == FALLBACKS
     assert result.usage["cost_usd"] == 0
+    assert len(openai_server.requests) == 2 * FALLBACKS  # each call: one try, one retry
+
+
+async def test_an_llm_rate_limited_until_the_end_is_answered_offline(
+    sqlite_settings, openai_server, open_seeded
+):
+    openai_server.otherwise(rate_limited())
+    async with open_seeded(llm_settings(sqlite_settings, openai_server)) as assistant:
+        result = await assistant.send("what is my balance?", user=ALICE, tenant="easymo")
+    assert not result.error
+    assert result.replies == ["Your wallet balance is 50,000 RWF."]
+    assert result.agent == "payment"
+    assert result.usage["fallbacks"] == FALLBACKS
+    assert result.usage["llm_calls"] == FALLBACKS  # every call counted, all answered offline
+    assert result.usage["cost_usd"] == 0
+    assert len(openai_server.requests) == 2 * FALLBACKS
 
 
 async def test_spent_budget_never_calls_the_llm(sqlite_settings, openai_server, open_seeded):

@@ -2,103 +2,37 @@
 
 Every request crosses a real socket in the OpenAI wire format (JSON and SSE), through
 the openai client's retries and timeouts, so these tests show what production does on
-429s, 5xx, slow servers and spent budgets, with no network beyond 127.0.0.1.
+429s, 5xx, slow servers and spent budgets, with no network beyond 127.0.0.1. Failures and
+the fallback are `test_openai_fallback.py`.
 """
 
 from __future__ import annotations
 
 import json
 import socket
-import time
 from typing import Any
 
 import pytest
 from langchain_core.callbacks import BaseCallbackHandler, get_usage_metadata_callback
-from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
 from langchain_core.outputs import LLMResult
-from langchain_core.tools import tool
-from langchain_core.utils.function_calling import convert_to_openai_tool
 from langgraph.graph import START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode, tools_condition
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from agentgraph.config import Settings
 from agentgraph.models import ResilientChatModel, SpendBudget, build_chat_model, estimate_cost_usd
-from tests.support.openai_server import (
-    Delay,
-    FakeOpenAIServer,
-    HttpError,
-    Reply,
-    ToolCall,
-    ToolCalls,
-    Usage,
-    rate_limited,
+from tests.support.llm import (
+    build,
+    check_balance,
+    merge,
+    offline,
+    search_trips,
 )
 from tests.support.openai_server import (  # noqa: F401  (registers the fixture here)
     openai_server as _openai_server_fixture,
 )
-
-
-@tool
-def search_trips(origin: str, destination: str) -> str:
-    """Search bus trips between two places."""
-    return f"Trip 7: {origin} -> {destination} at 09:00, 3000 RWF"
-
-
-@tool
-def check_balance() -> str:
-    """Show the wallet balance."""
-    return "12000 RWF"
-
-
-class OfflineStandIn(FakeMessagesListChatModel):
-    """The fallback in these tests: a fixed answer, remembers the tools it was bound to."""
-
-    bound_tools: list[str] = Field(default_factory=list)
-
-    def bind_tools(self, tools, **kwargs):
-        names = [convert_to_openai_tool(t)["function"]["name"] for t in tools]
-        return self.model_copy(update={"bound_tools": names})
-
-
-def offline(text: str = "Offline: I can still help with bookings.") -> OfflineStandIn:
-    return OfflineStandIn(responses=[AIMessage(text, response_metadata={"model_name": "rules"})])
-
-
-def llm_settings(server: FakeOpenAIServer, **env: Any) -> Settings:
-    values: dict[str, Any] = {
-        "OPENAI_API_KEY": "sk-test-key",
-        "OPENAI_BASE_URL": server.base_url,
-        "AGENTGRAPH_LLM_TIMEOUT_SECONDS": 5,
-        "AGENTGRAPH_LLM_MAX_RETRIES": 1,
-        **env,
-    }
-    return Settings(**values)
-
-
-def build(
-    server: FakeOpenAIServer,
-    *,
-    budget: SpendBudget | None = None,
-    fallback: OfflineStandIn | None = None,
-    **env: Any,
-) -> ResilientChatModel:
-    model = build_chat_model(
-        llm_settings(server, **env),
-        budget=budget if budget is not None else SpendBudget(daily_usd=10.0),
-        fallback=fallback if fallback is not None else offline(),
-    )
-    assert isinstance(model, ResilientChatModel)
-    return model
-
-
-def merge(chunks: list[AIMessageChunk]) -> AIMessageChunk:
-    merged = chunks[0]
-    for chunk in chunks[1:]:
-        merged = merged + chunk
-    return merged
-
+from tests.support.openai_wire import HttpError, Reply, ToolCall, ToolCalls, Usage
 
 # Plain replies, usage and cost ---------------------------------------------------------
 
@@ -231,130 +165,6 @@ async def test_astream_assembles_streamed_tool_call_arguments(openai_server):
     assert merged.usage_metadata is not None
     assert merged.usage_metadata["output_tokens"] > 0
     assert merged.response_metadata["finish_reason"] == "tool_calls"
-
-
-# Retries and fallbacks ---------------------------------------------------------------------
-
-
-async def test_429_then_success_answers_after_one_retry(openai_server):
-    openai_server.script(rate_limited(retry_after_ms=10), Reply("Done after a retry."))
-    model = build(openai_server)
-
-    reply = await model.ainvoke("hi")
-
-    assert reply.content == "Done after a retry."
-    assert "fallback" not in reply.response_metadata
-    assert len(openai_server.requests) == 2
-
-
-async def test_persistent_500_answers_with_the_fallback(openai_server, caplog):
-    openai_server.script(
-        HttpError(500, retry_after_ms=10),
-        HttpError(500, retry_after_ms=10),
-    )
-    model = build(openai_server)
-
-    with caplog.at_level("WARNING", logger="agentgraph.models.resilient"):
-        reply = await model.ainvoke([HumanMessage("my PIN is 4321")])
-
-    assert reply.content == "Offline: I can still help with bookings."
-    assert reply.response_metadata["fallback"] is True
-    assert reply.response_metadata["fallback_reason"] == "error"
-    assert reply.response_metadata["model_name"] == "offline"
-    assert len(openai_server.requests) == 2, "one try plus AGENTGRAPH_LLM_MAX_RETRIES=1"
-    logged = "\n".join(r.getMessage() for r in caplog.records)
-    assert "HTTP 500" in logged
-    assert "4321" not in logged
-    assert "sk-test-key" not in logged
-
-
-async def test_the_real_offline_model_takes_over_with_the_bound_tools(openai_server):
-    openai_server.script(HttpError(500, retry_after_ms=10), HttpError(500, retry_after_ms=10))
-    model = build_chat_model(llm_settings(openai_server), budget=SpendBudget(daily_usd=1.0))
-    bound = model.bind_tools([search_trips, check_balance])
-
-    reply = await bound.ainvoke("Is there a bus from Kigali to Huye tomorrow?")
-
-    assert reply.response_metadata["fallback"] is True
-    assert reply.response_metadata["model_name"] == "offline"
-    assert reply.tool_calls or reply.content
-    assert {call["name"] for call in reply.tool_calls} <= {"search_trips", "check_balance"}
-    assert len(openai_server.requests) == 2
-
-
-async def test_503_while_streaming_falls_back_before_any_token(openai_server):
-    openai_server.script(HttpError(503, retry_after_ms=10), HttpError(503, retry_after_ms=10))
-    model = build(openai_server, fallback=offline("Offline stream answer."))
-
-    chunks = [c async for c in model.astream("hi")]
-
-    merged = merge(chunks)
-    assert merged.content == "Offline stream answer."
-    assert merged.response_metadata["fallback"] is True
-    assert merged.response_metadata["model_name"] == "offline"
-
-
-async def test_a_slow_server_times_out_into_the_fallback(openai_server):
-    openai_server.script(Delay(5.0, then="too late"))
-    model = build(openai_server, AGENTGRAPH_LLM_TIMEOUT_SECONDS=0.5, AGENTGRAPH_LLM_MAX_RETRIES=0)
-
-    started = time.monotonic()
-    reply = await model.ainvoke("hi")
-    elapsed = time.monotonic() - started
-
-    assert reply.response_metadata["fallback"] is True
-    assert reply.content == "Offline: I can still help with bookings."
-    assert elapsed < 3.0
-    assert len(openai_server.requests) == 1
-
-
-async def test_an_unreachable_server_falls_back(openai_server):
-    port = openai_server.port
-    openai_server.stop()
-    settings = Settings(
-        OPENAI_API_KEY="k",
-        OPENAI_BASE_URL=f"http://127.0.0.1:{port}/v1",
-        AGENTGRAPH_LLM_MAX_RETRIES=0,
-    )
-    model = build_chat_model(settings, budget=SpendBudget(daily_usd=1.0), fallback=offline())
-    reply = await model.ainvoke("hi")  # nothing listens on the port any more
-    assert reply.response_metadata["fallback"] is True
-
-
-async def test_an_exhausted_budget_sends_no_request(openai_server):
-    openai_server.script("should not be used")
-    model = build(openai_server, budget=SpendBudget(daily_usd=0))
-
-    reply = await model.ainvoke("hi")
-    streamed = merge([c async for c in model.astream("hi")])
-
-    assert openai_server.requests == []
-    assert reply.response_metadata["fallback_reason"] == "budget"
-    assert streamed.response_metadata["fallback_reason"] == "budget"
-
-
-async def test_a_zero_budget_in_settings_means_the_llm_is_never_called(openai_server):
-    openai_server.script("should not be used")
-    model = build_chat_model(
-        llm_settings(openai_server, AGENTGRAPH_DAILY_COST_BUDGET_USD=0), fallback=offline()
-    )
-    reply = await model.ainvoke("hi")
-    assert openai_server.requests == []
-    assert reply.response_metadata["fallback"] is True
-
-
-async def test_spending_past_the_budget_switches_to_the_fallback(openai_server):
-    # 1000 input + 500 output tokens of gpt-4o-mini cost 0.00045 USD.
-    usage = Usage(prompt_tokens=1000, completion_tokens=500)
-    openai_server.script(Reply("first", usage=usage), Reply("second", usage=usage))
-    model = build(openai_server, budget=SpendBudget(daily_usd=0.0004))
-
-    first = await model.ainvoke("one")
-    second = await model.ainvoke("two")
-
-    assert first.content == "first"
-    assert second.response_metadata["fallback_reason"] == "budget"
-    assert len(openai_server.requests) == 1
 
 
 # Tracing and usage callbacks --------------------------------------------------------------

@@ -7,6 +7,7 @@ import sqlite3
 
 from langchain_core.messages import AIMessage
 
+from agentgraph.clock import ManualClock
 from agentgraph.runtime.assistant import open_assistant
 from agentgraph.runtime.channel import open_whatsapp_channel
 from agentgraph.runtime.worker import run_worker
@@ -87,7 +88,14 @@ async def test_the_worker_stops_by_itself_between_queue_reads(pg_settings, redis
         open_assistant(settings, model=EchoChatModel()) as assistant,
         open_whatsapp_channel(settings, assistant) as channel,
     ):
-        stop = asyncio.Event()
+        stop, reading = asyncio.Event(), asyncio.Event()
+        take = channel.queue.take
+
+        async def take_and_tell(*args, **kwargs):
+            reading.set()  # a queue read has started
+            return await take(*args, **kwargs)
+
+        channel.queue.take = take_and_tell
         worker = asyncio.create_task(run_worker(channel, stop))
         body = webhook(
             [{"from": WA_ID, "id": "wamid.stop.1", "type": "text", "text": {"body": "hi"}}]
@@ -98,9 +106,59 @@ async def test_the_worker_stops_by_itself_between_queue_reads(pg_settings, redis
             if await channel.outbox.recent(thread_id=thread):
                 break
             await asyncio.sleep(0.05)
-        await asyncio.sleep(0.2)  # the loop is back in a blocking queue read
+        # The reply is stored: the next read the loop starts blocks on an empty queue.
+        reading.clear()
+        await asyncio.wait_for(reading.wait(), timeout=30)
         stop.set()
         await asyncio.wait_for(worker, timeout=30)
         assert not worker.cancelled()
         sent = await channel.outbox.recent(thread_id=thread)
         assert [row.payload["text"]["body"] for row in sent] == ["echo: hi"]
+
+
+def _text(n: int, body: str) -> dict:
+    return {"from": WA_ID, "id": f"wamid.clock.{n}", "type": "text", "text": {"body": body}}
+
+
+async def _answers_after(settings, arrivals) -> list[str]:
+    """Ingest each (seconds after the previous webhook, [texts]) on a ManualClock, then
+    answer the conversation in one job; returns the reply texts in order."""
+    clock = ManualClock()
+    ids = iter(range(1000))
+    async with (
+        open_assistant(settings, model=EchoChatModel(), clock=clock) as assistant,
+        open_whatsapp_channel(settings, assistant, clock=clock) as channel,
+    ):
+        for gap, texts in arrivals:
+            clock.advance(gap)
+            body = webhook([_text(next(ids), text) for text in texts])
+            assert await channel.ingest(parse_webhook(body)) == len(texts)
+        await channel.process_thread(await thread_of(channel))
+        sent = await channel.outbox.recent(thread_id=await thread_of(channel))
+        assert await channel.inbox.depth() == 0
+        return [row.payload["text"]["body"] for row in sent]
+
+
+async def test_messages_within_the_window_merge_up_to_its_edge(any_settings):
+    settings = any_settings.model_copy(update={"debounce_seconds": 2.0})
+    # 1.0 s, then exactly 2.0 s after the previous message: both still inside the window.
+    arrivals = [(0, ["first"]), (1.0, ["second"]), (2.0, ["third"])]
+    assert await _answers_after(settings, arrivals) == ["echo: first\nsecond\nthird"]
+
+
+async def test_messages_further_apart_than_the_window_get_their_own_turns(sqlite_settings):
+    settings = sqlite_settings.model_copy(update={"debounce_seconds": 2.0})
+    arrivals = [(0, ["first"]), (2.5, ["second"]), (0.5, ["third"]), (3.0, ["fourth"])]
+    assert await _answers_after(settings, arrivals) == [
+        "echo: first",
+        "echo: second\nthird",
+        "echo: fourth",
+    ]
+
+
+async def test_one_webhook_shares_one_arrival_time(sqlite_settings):
+    """A body's messages arrive together: a tiny window still merges them all, and the
+    next body, past the window, starts a turn of its own."""
+    settings = sqlite_settings.model_copy(update={"debounce_seconds": 0.001})
+    arrivals = [(0, ["a", "b", "c"]), (0.002, ["d"])]
+    assert await _answers_after(settings, arrivals) == ["echo: a\nb\nc", "echo: d"]

@@ -8,11 +8,15 @@ argument deltas, `finish_reason` "stop"/"tool_calls", and a final usage chunk wh
 from a queue filled with `server.script(...)`: a `Reply` (or a plain string), a
 `ToolCalls`, an `HttpError` (OpenAI's `{"error": {...}}` body, optional `Retry-After`
 and `retry-after-ms` headers) or a `Delay` in front of any of those. With the queue
-empty it answers 500, so a test never passes on an unscripted call. Every request's
-JSON body is appended to `server.requests` (headers to `server.headers`) before it is
-answered. The server runs under uvicorn in a daemon thread on 127.0.0.1 and a port
-the OS picks; `server.base_url` ends in `/v1`. The `openai_server` fixture starts one
-per test (about 20 ms) and stops it afterwards, cutting any pending `Delay` short.
+empty it answers 500, so a test never passes on an unscripted call, unless
+`server.otherwise(response)` names the answer to every unscripted request (an LLM that
+answers 429 until the end). `server.held` counts requests waiting in a `Delay` right
+now: a test proves the client gave up on a slow server while the server still holds
+it. Every request's JSON body is appended to `server.requests` (headers to
+`server.headers`) before it is answered. The server runs under uvicorn in a daemon
+thread on 127.0.0.1 and a port the OS picks; `server.base_url` ends in `/v1`. The
+`openai_server` fixture starts one per test (about 20 ms) and stops it afterwards,
+cutting any pending `Delay` short.
 """
 
 from __future__ import annotations
@@ -26,7 +30,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -35,6 +38,17 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from tests.support.openai_wire import (
+    Delay,
+    HttpError,
+    Reply,
+    Scripted,
+    ToolCall,
+    ToolCalls,
+    Usage,
+    rate_limited,
+)
 
 __all__ = [
     "Delay",
@@ -47,118 +61,6 @@ __all__ = [
     "openai_server",
     "rate_limited",
 ]
-
-
-@dataclass(frozen=True)
-class Usage:
-    """Token counts reported for one response (`prompt_tokens` includes cached ones)."""
-
-    prompt_tokens: int
-    completion_tokens: int
-    cached_tokens: int = 0
-
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "prompt_tokens": self.prompt_tokens,
-            "completion_tokens": self.completion_tokens,
-            "total_tokens": self.prompt_tokens + self.completion_tokens,
-            "prompt_tokens_details": {"cached_tokens": self.cached_tokens, "audio_tokens": 0},
-            "completion_tokens_details": {
-                "reasoning_tokens": 0,
-                "audio_tokens": 0,
-                "accepted_prediction_tokens": 0,
-                "rejected_prediction_tokens": 0,
-            },
-        }
-
-
-@dataclass(frozen=True)
-class Reply:
-    """An assistant text answer. `model` overrides the echoed request model."""
-
-    text: str
-    usage: Usage | None = None
-    model: str | None = None
-
-
-@dataclass(frozen=True)
-class ToolCall:
-    name: str
-    arguments: dict[str, Any] | str = field(default_factory=dict)
-    id: str | None = None
-
-
-@dataclass(frozen=True)
-class ToolCalls:
-    """An assistant turn calling tools (optionally with some text before the calls)."""
-
-    calls: list[ToolCall]
-    text: str | None = None
-    usage: Usage | None = None
-    model: str | None = None
-
-
-@dataclass(frozen=True)
-class HttpError:
-    """An error response with OpenAI's error body.
-
-    The openai client retries 408/409/429/5xx, waiting `retry-after-ms` or `Retry-After`
-    when it is above 0; `Retry-After: 0` does not count and leaves its own 0.4-0.5 s
-    backoff, so fast tests set `retry_after_ms`.
-    """
-
-    status: int = 500
-    message: str = "The server had an error while processing your request."
-    type: str | None = None
-    code: str | None = None
-    retry_after: str | None = None
-    retry_after_ms: int | None = None
-
-    def body(self) -> dict[str, Any]:
-        if self.status == 429:
-            default_type = "requests"
-        elif self.status < 500:
-            default_type = "invalid_request_error"
-        else:
-            default_type = "server_error"
-        return {
-            "error": {
-                "message": self.message,
-                "type": self.type or default_type,
-                "param": None,
-                "code": self.code,
-            }
-        }
-
-    def headers(self) -> dict[str, str]:
-        headers: dict[str, str] = {}
-        if self.retry_after is not None:
-            headers["retry-after"] = self.retry_after
-        if self.retry_after_ms is not None:
-            headers["retry-after-ms"] = str(self.retry_after_ms)
-        return headers
-
-
-Scripted = Reply | ToolCalls | HttpError
-
-
-@dataclass(frozen=True)
-class Delay:
-    """Wait `seconds` before sending `then` (before any byte of the response)."""
-
-    seconds: float
-    then: Scripted | str = "late reply"
-
-
-def rate_limited(retry_after_ms: int = 10) -> HttpError:
-    """A 429 that the openai client retries after `retry_after_ms` milliseconds."""
-    return HttpError(
-        status=429,
-        message="Rate limit reached for requests",
-        type="requests",
-        code="rate_limit_exceeded",
-        retry_after_ms=retry_after_ms,
-    )
 
 
 def _approx_tokens(text: str) -> int:
@@ -188,6 +90,8 @@ class FakeOpenAIServer:
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self._queue: deque[Scripted | Delay | str] = deque()
+        self._default: Scripted | Delay | str | None = None
+        self._held = 0
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._server: uvicorn.Server | None = None
@@ -204,6 +108,18 @@ class FakeOpenAIServer:
             self._queue.extend(responses)
         return self
 
+    def otherwise(self, response: Scripted | Delay | str) -> FakeOpenAIServer:
+        """Answer every request the script does not cover with `response`."""
+        with self._lock:
+            self._default = response
+        return self
+
+    @property
+    def held(self) -> int:
+        """Requests waiting in a `Delay` at this moment."""
+        with self._lock:
+            return self._held
+
     @property
     def pending(self) -> int:
         """Scripted responses not yet used."""
@@ -218,6 +134,8 @@ class FakeOpenAIServer:
         with self._lock:
             if self._queue:
                 return self._queue.popleft()
+            if self._default is not None:
+                return self._default
         return HttpError(
             status=500,
             message="openai_server: no scripted response left for this request",
@@ -317,8 +235,14 @@ class FakeOpenAIServer:
         item = self._next()
         if isinstance(item, Delay):
             assert self._stopping is not None
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=item.seconds)
+            with self._lock:
+                self._held += 1
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=item.seconds)
+            finally:
+                with self._lock:
+                    self._held -= 1
             item = item.then
         if isinstance(item, str):
             item = Reply(item)

@@ -23,6 +23,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from agentgraph.clock import SYSTEM_CLOCK, Clock
 from agentgraph.whatsapp.signature import sign
 from server.app import create_app
 from tests.support.echo_model import EchoChatModel
@@ -106,15 +107,22 @@ def webhook(
 
 
 async def settle(channel: Any, within: float = 20.0) -> None:
-    """Wait until every inbound message is answered and no reply is waiting to go."""
+    """Wait until the work queue is drained, every inbound message is answered and no
+    reply is waiting to go; `within` only turns a hang into a failure."""
+    # A server that leaves its in-process queue to nobody (worker processes recover
+    # from the inbox instead) never drains it: only a queue someone consumes counts.
+    consumed = channel.redis is not None or channel.settings.server_consumes_queue
     deadline = asyncio.get_running_loop().time() + within
     while True:
+        jobs = await channel.queue.depth() if consumed else 0
         depth = await channel.inbox.depth()
         busy = await channel.outbox.unsent_count()
-        if depth == 0 and not busy:
+        if jobs == 0 and depth == 0 and not busy:
             return
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"channel did not settle: {depth} queued, {busy} unsent")
+            raise AssertionError(
+                f"channel did not settle: {jobs} jobs, {depth} queued, {busy} unsent"
+            )
         await asyncio.sleep(0.02)
 
 
@@ -136,12 +144,12 @@ def channel_settings(settings: Any, sink_url: str | None, **overrides: Any) -> A
 
 @asynccontextmanager
 async def running_app(
-    settings: Any, model: Any = "echo"
+    settings: Any, model: Any = "echo", *, clock: Clock = SYSTEM_CLOCK
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
     """The real app under uvicorn; yields an HTTP client and the app's channel.
 
     The model is the echo model unless given; `None` uses the configured one."""
-    app = create_app(settings, model=EchoChatModel() if model == "echo" else model)
+    app = create_app(settings, model=EchoChatModel() if model == "echo" else model, clock=clock)
     async with live_server(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
         yield http, app.state.whatsapp
 

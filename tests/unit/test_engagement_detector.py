@@ -31,12 +31,14 @@ def test_sudden_drop_is_detected_within_a_minute_and_a_half() -> None:
     for seed in SEEDS:
         trace = run_trace(SCENARIOS["drop"], minutes=14, seed=seed)
         assert not [a for a in trace.anomalies if a.detected_at < CHANGE_AT]
-        first = trace.first("sudden_drop", after=CHANGE_AT) or trace.first(
-            "sustained_low", after=CHANGE_AT
-        )
+        first = trace.first("sudden_drop", after=CHANGE_AT)
         assert first is not None, f"seed {seed}: drop missed"
+        # A fall from about 70 to about 30 within the window: a medium sudden drop.
+        assert (first.type, first.severity) == ("sudden_drop", "medium")
+        assert [a.type for a in trace.anomalies if a.detected_at <= first.detected_at] == [
+            "sudden_drop"
+        ]
         delays.append(first.detected_at - CHANGE_AT)
-        assert first.severity in ("low", "medium", "high")
     assert max(delays) <= 120 and sum(delays) / len(delays) <= 60
 
 
@@ -67,7 +69,7 @@ def test_mass_exit_is_detected_fast_and_severe() -> None:
         trace = run_trace(SCENARIOS["mass_exit"], minutes=12, seed=seed)
         exit_ = trace.first("mass_exit", after=CHANGE_AT)
         assert exit_ is not None and exit_.detected_at - CHANGE_AT <= 30
-        assert exit_.severity in ("medium", "high") and exit_.details["exits"] >= 10
+        assert exit_.severity == "medium" and exit_.details["exits"] >= 10
 
 
 def test_warm_up_suppresses_alarms_and_cooldown_limits_repeats() -> None:

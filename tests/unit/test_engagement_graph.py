@@ -81,7 +81,15 @@ async def test_a_cycle_runs_on_deps_from_the_context(settings: Settings) -> None
     pause = paused["__interrupt__"][0].value
     assert pause["kind"] == "outcome" and pause["id"] == "ev:s1:1"
     assert pause["due"] == clock.time() + settings.engagement_outcome_delay_seconds
-    assert [m["id"] for _, m in publisher.interventions] == ["ev:s1:1"]
+    assert paused["status"] == "executed" and paused["approval"] == "auto"
+    # Random(3)'s Beta(1, 1) draws for a sudden drop's candidates: quiz wins.
+    (decision,) = publisher.of_type("decision")
+    assert decision["action"] == "execute" and decision["intervention_type"] == "quiz"
+    assert decision["candidates"] == {"poll": 0.7145, "quiz": 0.958, "chat_prompt": 0.2238}
+    assert decision["confidence"] == 0.958
+    assert [(m["id"], m["intervention_type"]) for _, m in publisher.interventions] == [
+        ("ev:s1:1", "quiz")
+    ]
     clock.advance(60)
     done = await graph.ainvoke(Command(resume={"score": 40.0}), config, context=context)
     assert done["status"] == "learned" and done["outcome"]["success"] is True
