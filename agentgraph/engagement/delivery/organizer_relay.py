@@ -50,6 +50,7 @@ from agentgraph.clock import Clock
 from agentgraph.engagement import telemetry
 from agentgraph.engagement.delivery.organizer_hub import OrganizerHub
 from agentgraph.engagement.pending import open_approvals
+from agentgraph.engagement.signals.listener import ReconnectingListener
 
 logger = logging.getLogger(__name__)
 
@@ -81,8 +82,10 @@ def _glob_escape(text: str) -> str:
     return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)
 
 
-class OrganizerRelay:
+class OrganizerRelay(ReconnectingListener):
     """See the module docstring."""
+
+    what = "Organizer feed subscriber"
 
     def __init__(
         self,
@@ -96,6 +99,7 @@ class OrganizerRelay:
         store: BaseStore,
         clock: Clock,
     ) -> None:
+        super().__init__()
         self.client = client
         self.hub = hub
         self.origin = origin
@@ -104,14 +108,11 @@ class OrganizerRelay:
         self.observes = observes
         self.store = store
         self.clock = clock
-        self.connected = False
-        self.reconnects = 0
         self.feed_pattern = organizer_channel(_glob_escape(prefix), "*")
         self.verdicts = f"{prefix}:engagement:verdicts"
         self.replies = f"{self.verdicts}:{origin}"
         self._outbox: deque[tuple[str, str]] = deque(maxlen=OUTBOX_SIZE)
         self._queued = asyncio.Event()
-        self._stopping = asyncio.Event()
         self._seq = 0
         self._seen: dict[str, int] = {}
         self._waiting: dict[str, asyncio.Queue[bool]] = {}
@@ -148,10 +149,6 @@ class OrganizerRelay:
         if self.hub.forward == self._enqueue:
             self.hub.forward = None
 
-    async def _pause(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
-
     async def _sending(self) -> None:
         delay = 0.2
         while not self._stopping.is_set():
@@ -174,23 +171,10 @@ class OrganizerRelay:
                 self._outbox.popleft()
 
     async def _receiving(self) -> None:
-        delay = 0.2
-        while not self._stopping.is_set():
-            try:
-                await self._listen()
-                delay = 0.2
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                if not isinstance(exc, RedisError | OSError):
-                    logger.exception("Organizer feed subscriber failed; reconnecting")
-                elif self.connected:
-                    logger.warning("Organizer feed lost (%s); reconnecting", type(exc).__name__)
-                telemetry.ORGANIZER_FEED_ERRORS.labels("subscribe").inc()
-                self.connected = False
-                self.reconnects += 1
-                await self._pause(delay)
-                delay = min(delay * 2, 5.0)
+        await self._listen_until_stopped()
+
+    def _lost(self) -> None:
+        telemetry.ORGANIZER_FEED_ERRORS.labels("subscribe").inc()
 
     async def _listen(self) -> None:
         pubsub = self.client.pubsub()

@@ -16,7 +16,6 @@ while listening is treated like a lost connection (log, wait, reconnect).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
@@ -28,6 +27,7 @@ import redis.asyncio as redis
 from redis.exceptions import RedisError
 
 from agentgraph.engagement import telemetry
+from agentgraph.engagement.signals.listener import ReconnectingListener
 
 logger = logging.getLogger(__name__)
 
@@ -40,40 +40,27 @@ def interventions_channel(event_id: str) -> str:
     return f"events:{event_id}:interventions"
 
 
-class RedisBridge:
+class RedisBridge(ReconnectingListener):
     """One subscriber connection and one publishing client."""
 
+    what = "Redis signal feed"
+
     def __init__(self, url: str, on_message: OnMessage) -> None:
+        super().__init__()
         self.url = url
         self.on_message = on_message
-        self.connected = False
-        self.reconnects = 0
         # A name per bridge, so operators (and tests) can tell its connections apart.
         self.client_name = f"agentgraph-engagement-{os.getpid()}-{id(self):x}"
         self.client = redis.Redis.from_url(
             url, socket_connect_timeout=2, socket_timeout=5, client_name=self.client_name
         )
-        self._stopping = asyncio.Event()
+
+    def _lost(self) -> None:
+        """Nothing more to count: `reconnects` and the health check show the outage."""
 
     async def run(self) -> None:
         """Listen for signals until `stop()`, reconnecting with backoff when Redis goes away."""
-        delay = 0.2
-        while not self._stopping.is_set():
-            try:
-                await self._listen()
-                delay = 0.2
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                if not isinstance(exc, RedisError | OSError):
-                    logger.exception("Redis signal feed failed; reconnecting")
-                elif self.connected:
-                    logger.warning("Redis signal feed lost (%s); reconnecting", type(exc).__name__)
-                self.connected = False
-                self.reconnects += 1
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), timeout=delay)
-                delay = min(delay * 2, 5.0)
+        await self._listen_until_stopped()
 
     async def _listen(self) -> None:
         pubsub = self.client.pubsub()
