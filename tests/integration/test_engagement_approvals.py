@@ -4,7 +4,6 @@ service (simulated time) and on Redis (nothing reaches the attendees' channel)."
 
 from __future__ import annotations
 
-import random
 import uuid
 from typing import Any
 
@@ -14,19 +13,19 @@ from agentgraph.clock import ManualClock
 from agentgraph.config import Settings
 from agentgraph.engagement.delivery import interventions
 from agentgraph.engagement.detection.simulation import HIGH, LOW
-from agentgraph.engagement.service import EngagementService, open_engagement
+from agentgraph.engagement.service import EngagementService
 from agentgraph.persistence import open_persistence
 from agentgraph.threads import event_thread_id
 from tests.conftest import REDIS_URL
 from tests.integration.test_engagement_service import (
     TICK,
     Session,
-    conductor,
     configure,
     feed_of,
     run,
     set_confidence,
 )
+from tests.support.engagement import conductor, hand_ticked
 
 TIMED_OUT = "Skipped: approval timed out."
 
@@ -104,14 +103,7 @@ async def test_a_timed_out_approval_publishes_nothing_to_the_attendees(
     await attendees.subscribe(f"events:{event_id}:interventions")
     async with (
         open_persistence(settings) as persistence,
-        open_engagement(
-            settings,
-            store=persistence.store,
-            checkpointer=persistence.checkpointer,
-            clock=clock,
-            rng=random.Random(7),
-            auto_tick=False,
-        ) as service,
+        hand_ticked(settings, persistence, clock, seed=7) as service,
     ):
         _, messages = feed_of(service, event_id)
         request = await ask_and_wait(service, clock, event_id, messages)

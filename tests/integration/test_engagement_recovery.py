@@ -26,12 +26,12 @@ from agentgraph.threads import event_thread_id
 from tests.integration.test_engagement_graph import DROP
 from tests.integration.test_engagement_service import (
     Session,
-    conductor,
     configure,
     feed_of,
     run,
     set_confidence,
 )
+from tests.support.engagement import conductor
 
 DROP_INPUT: Any = DROP
 EXIT: Any = {

@@ -9,7 +9,6 @@ import random
 import time
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import pytest
@@ -21,28 +20,15 @@ from agentgraph.engagement.conductor.bandit import namespace
 from agentgraph.engagement.conductor.event_settings import EventSettingsUpdate
 from agentgraph.engagement.detection.simulation import HIGH, LOW, AudienceSimulator
 from agentgraph.engagement.ownership import CycleOwnership, lease_key
-from agentgraph.engagement.service import EngagementService, open_engagement
+from agentgraph.engagement.service import EngagementService
 from agentgraph.models.budget import RedisSpend, SpendBudget
-from agentgraph.persistence import Persistence, open_persistence
+from agentgraph.persistence import open_persistence
 from tests.conftest import REDIS_URL
 from tests.integration.test_engagement_service import feed_of, set_confidence
+from tests.support.engagement import hand_ticked
 from tests.support.live_server import free_port
 
 pytestmark = pytest.mark.redis
-
-
-def engagement(
-    settings: Settings, persistence: Persistence, clock: ManualClock, **options: Any
-) -> AbstractAsyncContextManager[EngagementService]:
-    """A conductor on `persistence`, ticked by hand (the tests drive `clock`)."""
-    return open_engagement(
-        settings,
-        store=persistence.store,
-        checkpointer=persistence.checkpointer,
-        clock=clock,
-        auto_tick=False,
-        **options,
-    )
 
 
 @pytest.fixture
@@ -81,7 +67,7 @@ async def test_signals_over_redis_lead_to_an_intervention_published_on_redis(
     await out.subscribe(f"events:{event_id}:interventions")
     async with (
         open_persistence(settings) as persistence,
-        engagement(settings, persistence, clock, rng=random.Random(1)) as service,
+        hand_ticked(settings, persistence, clock, rng=random.Random(1)) as service,
     ):
         await service.update_event_settings(event_id, EventSettingsUpdate(mode="AUTO"))
         # Every anomaly this traffic raises has a poll candidate, drawn at 0.95: it wins.
@@ -141,7 +127,7 @@ async def test_collector_keeps_working_without_redis(sqlite_settings: Settings) 
     clock = ManualClock()
     async with (
         open_persistence(settings) as persistence,
-        engagement(settings, persistence, clock) as service,
+        hand_ticked(settings, persistence, clock) as service,
     ):
         assert (
             service.ingest_frame("ev-dead", "s1", json.dumps({"type": "chat", "user": "u"})) == []
@@ -162,7 +148,7 @@ async def test_subscriber_reconnects_after_losing_its_connection(
     clock = ManualClock()
     async with (
         open_persistence(settings) as persistence,
-        engagement(settings, persistence, clock) as service,
+        hand_ticked(settings, persistence, clock) as service,
     ):
         bridge = service.redis
         assert bridge is not None
@@ -194,7 +180,7 @@ async def test_poison_payloads_never_stop_the_redis_bridge(
     settings = sqlite_settings.model_copy(update={"redis_url": REDIS_URL})
     async with (
         open_persistence(settings) as persistence,
-        engagement(settings, persistence, ManualClock()) as service,
+        hand_ticked(settings, persistence, ManualClock()) as service,
     ):
         bridge = service.redis
         assert bridge is not None
@@ -223,8 +209,8 @@ async def test_two_workers_give_each_session_one_conductor(
     clock = ManualClock()
     async with (
         open_persistence(settings) as persistence,
-        engagement(settings, persistence, clock, rng=random.Random(1)) as first,
-        engagement(settings, persistence, clock, rng=random.Random(2)) as second,
+        hand_ticked(settings, persistence, clock, rng=random.Random(1)) as first,
+        hand_ticked(settings, persistence, clock, rng=random.Random(2)) as second,
     ):
         await first.update_event_settings(event_id, EventSettingsUpdate(mode="AUTO"))
         await set_confidence(first.store, event_id, {"*": 0.9})

@@ -3,9 +3,6 @@ restarts. Each test drives generated attendee traffic through the real collector
 
 from __future__ import annotations
 
-import random
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -23,29 +20,14 @@ from agentgraph.engagement.conductor.policy import RULES
 from agentgraph.engagement.delivery.publisher import RecordingPublisher
 from agentgraph.engagement.detection.simulation import HIGH, LOW, AudienceSimulator, Rates
 from agentgraph.engagement.pending import Pending, save_pending
-from agentgraph.engagement.service import EngagementService, open_engagement
+from agentgraph.engagement.service import EngagementService
 from agentgraph.observability.metrics import REGISTRY
 from agentgraph.persistence import open_persistence
 from agentgraph.testing import ScriptedChatModel
 from agentgraph.threads import event_thread_id
+from tests.support.engagement import conductor, hand_ticked
 
 TICK = 5.0
-
-
-@asynccontextmanager
-async def conductor(settings: Settings, clock: ManualClock) -> AsyncIterator[EngagementService]:
-    async with (
-        open_persistence(settings) as persistence,
-        open_engagement(
-            settings,
-            store=persistence.store,
-            checkpointer=persistence.checkpointer,
-            clock=clock,
-            rng=random.Random(7),
-            auto_tick=False,
-        ) as service,
-    ):
-        yield service
 
 
 async def set_confidence(store: BaseStore, event_id: str, levels: dict[str, float]) -> None:
@@ -297,15 +279,7 @@ async def test_content_comes_from_the_model_and_sees_aggregates_only(
     clock = ManualClock()
     async with (
         open_persistence(sqlite_settings) as persistence,
-        open_engagement(
-            sqlite_settings,
-            store=persistence.store,
-            checkpointer=persistence.checkpointer,
-            model=model,
-            clock=clock,
-            rng=random.Random(2),
-            auto_tick=False,
-        ) as service,
+        hand_ticked(sqlite_settings, persistence, clock, seed=2, model=model) as service,
     ):
         await configure(service, "ev-llm", mode="AUTO")
         await set_confidence(service.store, "ev-llm", {"poll": 0.95, "*": 0.7})

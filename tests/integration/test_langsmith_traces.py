@@ -109,11 +109,11 @@ async def test_conductor_cycles_are_traced_as_engagement_runs(sqlite_settings):
     from agentgraph.engagement.detection.simulation import HIGH, LOW
     from tests.integration.test_engagement_service import (
         Session,
-        conductor,
         feed_of,
         run,
         set_confidence,
     )
+    from tests.support.engagement import conductor
 
     recorder = LangSmithRecorder()
     async with live_server(recorder.app) as url:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -22,7 +21,6 @@ from agentgraph.engagement.delivery.organizer_hub import OrganizerHub
 from agentgraph.engagement.delivery.organizer_relay import OrganizerRelay
 from agentgraph.engagement.detection.simulation import HIGH, LOW
 from agentgraph.engagement.pending import Pending, save_pending
-from agentgraph.engagement.service import open_engagement
 from agentgraph.persistence import open_persistence
 from server.events import open_organizer_relay
 from tests.integration.test_engagement_redis import wait_for
@@ -33,6 +31,7 @@ from tests.integration.test_engagement_service import (
     run,
     set_confidence,
 )
+from tests.support.engagement import hand_ticked
 from tests.support.live_server import free_port
 
 pytestmark = pytest.mark.redis
@@ -253,22 +252,8 @@ async def test_two_conductors_share_the_feed_and_the_verdicts(
     clock = ManualClock()
     async with (
         open_persistence(settings) as persistence,
-        open_engagement(
-            settings,
-            store=persistence.store,
-            checkpointer=persistence.checkpointer,
-            clock=clock,
-            rng=random.Random(3),
-            auto_tick=False,
-        ) as a,
-        open_engagement(
-            settings,
-            store=persistence.store,
-            checkpointer=persistence.checkpointer,
-            clock=clock,
-            rng=random.Random(4),
-            auto_tick=False,
-        ) as b,
+        hand_ticked(settings, persistence, clock, seed=3) as a,
+        hand_ticked(settings, persistence, clock, seed=4) as b,
         open_organizer_relay(a) as relay_a,
         open_organizer_relay(b) as relay_b,
     ):

@@ -4,14 +4,12 @@ anomalies found, exported over OTLP/HTTP to a local receiver."""
 
 from __future__ import annotations
 
-import random
-
 from agentgraph.clock import ManualClock
 from agentgraph.config import Settings
 from agentgraph.engagement.detection.simulation import HIGH, LOW, AudienceSimulator
-from agentgraph.engagement.service import open_engagement
 from agentgraph.observability.otel import open_otel
 from agentgraph.persistence import open_persistence
+from tests.support.engagement import hand_ticked
 from tests.support.otlp_receiver import OtlpReceiver
 
 TICK = 5.0
@@ -28,14 +26,7 @@ async def test_every_session_tick_is_a_span_with_its_score_and_anomalies(
                 sqlite_settings.model_copy(update={"otel_exporter_otlp_endpoint": receiver.url})
             ),
             open_persistence(settings) as persistence,
-            open_engagement(
-                settings,
-                store=persistence.store,
-                checkpointer=persistence.checkpointer,
-                clock=clock,
-                rng=random.Random(7),
-                auto_tick=False,
-            ) as service,
+            hand_ticked(settings, persistence, clock, seed=7) as service,
         ):
             sims = {sid: AudienceSimulator(50, seed) for sid, seed in (("s1", 1), ("s2", 2))}
             for sid, sim in sims.items():

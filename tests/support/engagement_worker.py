@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 import sys
 from typing import Any
 
 from agentgraph.clock import ManualClock
 from agentgraph.config import Settings
 from agentgraph.engagement.detection.simulation import HIGH, LOW, AudienceSimulator
-from agentgraph.engagement.service import open_engagement
 from agentgraph.persistence import open_persistence
+from tests.support.engagement import hand_ticked
 
 STEP = 5.0
 SIGNAL_SEED = 5
@@ -35,14 +34,7 @@ async def main(event_id: str, seed: int) -> None:
     clock = ManualClock()
     async with (
         open_persistence(settings) as persistence,
-        open_engagement(
-            settings,
-            store=persistence.store,
-            checkpointer=persistence.checkpointer,
-            clock=clock,
-            rng=random.Random(seed),
-            auto_tick=False,
-        ) as service,
+        hand_ticked(settings, persistence, clock, seed=seed) as service,
     ):
         feed = service.hub.subscribe(event_id)
         seen: list[dict[str, Any]] = []
