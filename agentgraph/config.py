@@ -79,6 +79,20 @@ class Settings(BaseSettings):
         validation_alias="AGENTGRAPH_DAILY_COST_BUDGET_USD",
         description="LLM spend per process per UTC day; past it agents use the offline model.",
     )
+    model_allowlist: str = Field(
+        default="gpt-4o-mini,gpt-4o,gpt-4.1-mini,gpt-4.1,gpt-4.1-nano",
+        validation_alias="AGENTGRAPH_MODEL_ALLOWLIST",
+        description="Comma-separated models an agent's model config may name "
+        "(AGENTGRAPH_MODEL is always allowed).",
+    )
+    registry_refresh_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        validation_alias="AGENTGRAPH_REGISTRY_REFRESH_SECONDS",
+        description="How often the assistant re-reads the agent registry's change counter "
+        "from the database (with REDIS_URL, changes also show on the next turn).",
+    )
 
     # Conversation behaviour
     default_tenant: str = Field(default="easymo", validation_alias="AGENTGRAPH_DEFAULT_TENANT")
@@ -321,6 +335,14 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value.strip()
 
+    @field_validator("model_allowlist")
+    @classmethod
+    def _check_model_allowlist(cls, value: str) -> str:
+        names = [n.strip() for n in value.split(",") if n.strip()]
+        if not names:
+            raise ValueError("must name at least one model, e.g. gpt-4o-mini,gpt-4o")
+        return ",".join(names)
+
     @field_validator("openai_base_url")
     @classmethod
     def _check_base_url(cls, value: str | None) -> str | None:
@@ -334,6 +356,11 @@ class Settings(BaseSettings):
     def uses_postgres(self) -> bool:
         """True when `DATABASE_URL` names a Postgres database."""
         return self.database_url is not None
+
+    @property
+    def allowed_models(self) -> frozenset[str]:
+        """Models an agent may be configured with: the allow-list plus AGENTGRAPH_MODEL."""
+        return frozenset(self.model_allowlist.split(",")) | {self.model}
 
     @property
     def llm_configured(self) -> bool:
