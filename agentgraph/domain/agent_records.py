@@ -9,6 +9,7 @@ values into stored ones or raises the dedicated error naming the field.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,8 +17,11 @@ from datetime import datetime
 from typing import Any, Literal
 
 from agentgraph.domain.agent_errors import InvalidAgentConfig, ModelNotAllowed, UnknownTool
+from agentgraph.domain.db import Row
+from agentgraph.domain.timestamps import as_datetime
 
 __all__ = [
+    "AGENT_COLUMNS",
     "AGENT_STATUSES",
     "EDITABLE_FIELDS",
     "OVERRIDABLE_FIELDS",
@@ -26,7 +30,10 @@ __all__ = [
     "AgentStatus",
     "ModelConfig",
     "RegistryRules",
+    "agent_from_row",
+    "check_agent",
     "check_fields",
+    "stored_value",
 ]
 
 AgentStatus = Literal["active", "inactive", "maintenance"]
@@ -47,6 +54,13 @@ OVERRIDABLE_FIELDS = frozenset(
     }
 )
 EDITABLE_FIELDS = OVERRIDABLE_FIELDS | {"name", "agent_type"}
+
+AGENT_COLUMNS = (
+    "id, owner, name, description, agent_type, capabilities, system_prompt, model_config, "
+    "tools, status, maintenance_message, created_by, created_at, updated_at, version, archived_at"
+)
+_JSON_FIELDS = ("capabilities", "model_config", "tools")
+
 
 _TYPE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 MAX_NAME = 80
@@ -236,3 +250,44 @@ def check_agent(fields: Mapping[str, Any]) -> None:
         )
     if fields.get("agent_type") == "triage" and fields.get("tools"):
         raise InvalidAgentConfig("tools", "a triage agent only routes; it takes no tools")
+
+
+def _fields_of(row: Row) -> dict[str, Any]:
+    fields = {k: row[k] for k in EDITABLE_FIELDS}
+    for key in _JSON_FIELDS:
+        fields[key] = json.loads(row[key])
+    return fields
+
+
+def agent_from_row(row: Row, config: Row | None = None) -> Agent:
+    """An `agents` row as an `Agent`, with a tenant configuration row applied."""
+    fields = _fields_of(row)
+    version = int(row["version"])
+    if config is not None:
+        fields.update(json.loads(config["configuration"]))
+        version += int(config["version"])
+    model = fields["model_config"]
+    return Agent(
+        id=int(row["id"]),
+        tenant=row["owner"] or None,
+        name=fields["name"],
+        description=fields["description"],
+        agent_type=fields["agent_type"],
+        capabilities=tuple(fields["capabilities"]),
+        system_prompt=fields["system_prompt"],
+        model=ModelConfig(model.get("model"), model.get("temperature"), model.get("max_tokens")),
+        tools=tuple(fields["tools"]),
+        status=fields["status"],
+        maintenance_message=fields["maintenance_message"],
+        created_by=row["created_by"],
+        created_at=as_datetime(row["created_at"]),
+        updated_at=as_datetime(config["updated_at"] if config else row["updated_at"]),
+        version=version,
+        archived_at=as_datetime(row["archived_at"]) if row["archived_at"] else None,
+        configured_for=config["tenant"] if config is not None else None,
+    )
+
+
+def stored_value(value: Any) -> Any:
+    """A field value as stored: lists and objects as JSON text."""
+    return json.dumps(value, sort_keys=True) if isinstance(value, list | dict) else value

@@ -28,14 +28,17 @@ from agentgraph.domain.agent_errors import (
     DuplicateAgentName,
 )
 from agentgraph.domain.agent_records import (
+    AGENT_COLUMNS,
     EDITABLE_FIELDS,
     OVERRIDABLE_FIELDS,
     Agent,
     AgentChange,
     ModelConfig,
     RegistryRules,
+    agent_from_row,
     check_agent,
     check_fields,
+    stored_value,
 )
 from agentgraph.domain.db import ConstraintViolation, Database, Executor, Row, is_row_id
 from agentgraph.domain.profiles import check_tenant
@@ -44,11 +47,6 @@ from agentgraph.domain.timestamps import as_datetime
 __all__ = ["AgentRegistry", "ChangeListener"]
 
 GLOBAL = ""
-_COLUMNS = (
-    "id, owner, name, description, agent_type, capabilities, system_prompt, model_config, "
-    "tools, status, maintenance_message, created_by, created_at, updated_at, version, archived_at"
-)
-_JSON_FIELDS = ("capabilities", "model_config", "tools")
 
 
 class ChangeListener(Protocol):
@@ -56,45 +54,6 @@ class ChangeListener(Protocol):
 
     async def changed(self) -> None:
         """React to a change (drop caches, tell other processes)."""
-
-
-def _fields_of(row: Row) -> dict[str, Any]:
-    fields = {k: row[k] for k in EDITABLE_FIELDS}
-    for key in _JSON_FIELDS:
-        fields[key] = json.loads(row[key])
-    return fields
-
-
-def _agent(row: Row, config: Row | None = None) -> Agent:
-    fields = _fields_of(row)
-    version = int(row["version"])
-    if config is not None:
-        fields.update(json.loads(config["configuration"]))
-        version += int(config["version"])
-    model = fields["model_config"]
-    return Agent(
-        id=int(row["id"]),
-        tenant=row["owner"] or None,
-        name=fields["name"],
-        description=fields["description"],
-        agent_type=fields["agent_type"],
-        capabilities=tuple(fields["capabilities"]),
-        system_prompt=fields["system_prompt"],
-        model=ModelConfig(model.get("model"), model.get("temperature"), model.get("max_tokens")),
-        tools=tuple(fields["tools"]),
-        status=fields["status"],
-        maintenance_message=fields["maintenance_message"],
-        created_by=row["created_by"],
-        created_at=as_datetime(row["created_at"]),
-        updated_at=as_datetime(config["updated_at"] if config else row["updated_at"]),
-        version=version,
-        archived_at=as_datetime(row["archived_at"]) if row["archived_at"] else None,
-        configured_for=config["tenant"] if config is not None else None,
-    )
-
-
-def _stored(value: Any) -> Any:
-    return json.dumps(value, sort_keys=True) if isinstance(value, list | dict) else value
 
 
 class AgentRegistry:
@@ -126,7 +85,7 @@ class AgentRegistry:
     async def _row(self, ex: Executor, agent_id: int, tenant: str | None, lock: bool) -> Row:
         if not is_row_id(agent_id):
             raise AgentNotFound(agent_id)
-        sql = f"SELECT {_COLUMNS} FROM agents WHERE id = ? AND archived_at IS NULL"
+        sql = f"SELECT {AGENT_COLUMNS} FROM agents WHERE id = ? AND archived_at IS NULL"
         row = await ex.fetchone(sql + (" FOR UPDATE" if lock else ""), [agent_id])
         if row is None or (tenant is not None and row["owner"] not in (tenant, GLOBAL)):
             raise AgentNotFound(agent_id)
@@ -146,13 +105,13 @@ class AgentRegistry:
         for an archived agent or another tenant's."""
         row = await self._row(self._db, agent_id, tenant, lock=False)
         config = await self._config(self._db, agent_id, tenant)
-        return _agent(row, config if config and config["is_active"] else None)
+        return agent_from_row(row, config if config and config["is_active"] else None)
 
     async def all(self, tenant: str | None = None) -> list[Agent]:
         """Live agents `tenant` sees: its own and the global ones (configured for it),
         by id. `tenant=None`: global agents only."""
         rows = await self._db.fetchall(
-            f"SELECT {_COLUMNS} FROM agents WHERE archived_at IS NULL AND owner IN (?, ?) "
+            f"SELECT {AGENT_COLUMNS} FROM agents WHERE archived_at IS NULL AND owner IN (?, ?) "
             "ORDER BY id",
             [GLOBAL, tenant or GLOBAL],
         )
@@ -164,7 +123,7 @@ class AgentRegistry:
                 [tenant, True],
             ):
                 configs[int(config["agent_id"])] = config
-        return [_agent(row, configs.get(int(row["id"]))) for row in rows]
+        return [agent_from_row(row, configs.get(int(row["id"]))) for row in rows]
 
     async def registered(self, tenant: str) -> bool:
         """True once the registry holds any agent for `tenant` (its own or global, live or
@@ -262,12 +221,12 @@ class AgentRegistry:
                 row = await tx.fetchone(
                     f"INSERT INTO agents (owner, name_key, created_by, created_at, updated_at, "
                     f"version, {', '.join(columns)}) VALUES (?, ?, ?, ?, ?, 1, "
-                    f"{', '.join('?' for _ in columns)}) RETURNING {_COLUMNS}",
+                    f"{', '.join('?' for _ in columns)}) RETURNING {AGENT_COLUMNS}",
                     [tenant or GLOBAL, fields["name"].casefold(), actor, now, now]
-                    + [_stored(fields[c]) for c in columns],
+                    + [stored_value(fields[c]) for c in columns],
                 )
                 assert row is not None
-                agent = _agent(row)
+                agent = agent_from_row(row)
                 await self._audit(tx, agent.id, tenant or GLOBAL, "create", actor, 1, None, agent)
         except ConstraintViolation as exc:
             if exc.kind == "unique":
@@ -298,7 +257,7 @@ class AgentRegistry:
                 fields = check_fields(changes, rules, allowed)
                 config = await self._config(tx, agent_id, tenant) if overriding else None
                 live = config if config and config["is_active"] else None
-                before = _agent(row, live)
+                before = agent_from_row(row, live)
                 if before.version != expected_version:
                     raise AgentVersionConflict(agent_id, expected_version, before.version)
                 merged = {**before.as_json(), **fields}
@@ -306,7 +265,7 @@ class AgentRegistry:
                 if overriding:
                     after = await self._write_config(tx, row, tenant or "", config, fields, actor)
                 else:
-                    after = await self._write_agent(tx, row, fields, actor)
+                    after = await self._writeagent_from_row(tx, row, fields, actor)
                 scope = tenant if overriding and tenant else row["owner"]
                 await self._audit(
                     tx, agent_id, scope, "update", actor, after.version, before, after
@@ -318,22 +277,22 @@ class AgentRegistry:
         await self._changed()
         return after
 
-    async def _write_agent(
+    async def _writeagent_from_row(
         self, tx: Executor, row: Row, fields: Mapping[str, Any], actor: str
     ) -> Agent:
         columns = sorted(fields)
         assignments = "".join(f", {c} = ?" for c in columns)
-        params = [_stored(fields[c]) for c in columns]
+        params = [stored_value(fields[c]) for c in columns]
         if "name" in fields:
             assignments += ", name_key = ?"
             params.append(fields["name"].casefold())
         updated = await tx.fetchone(
             f"UPDATE agents SET version = version + 1, updated_at = ?{assignments} "
-            f"WHERE id = ? RETURNING {_COLUMNS}",
+            f"WHERE id = ? RETURNING {AGENT_COLUMNS}",
             [self._clock.now(), *params, row["id"]],
         )
         assert updated is not None
-        return _agent(updated)
+        return agent_from_row(updated)
 
     async def _write_config(
         self,
@@ -355,7 +314,7 @@ class AgentRegistry:
             "RETURNING tenant, configuration, is_active, version, updated_at",
             [row["id"], tenant, merged, True, actor, self._clock.now()],
         )
-        return _agent(row, saved)
+        return agent_from_row(row, saved)
 
     async def set_status(
         self,
@@ -387,7 +346,7 @@ class AgentRegistry:
             row = await self._row(tx, agent_id, tenant, lock=True)
             config = await self._config(tx, agent_id, tenant)
             live = config if config and config["is_active"] else None
-            before = _agent(row, live)
+            before = agent_from_row(row, live)
             if before.version != expected_version:
                 raise AgentVersionConflict(agent_id, expected_version, before.version)
             if live is None:
@@ -398,7 +357,7 @@ class AgentRegistry:
                 "WHERE agent_id = ? AND tenant = ?",
                 [False, "{}", actor, self._clock.now(), agent_id, tenant],
             )
-            after = _agent(row)
+            after = agent_from_row(row)
             await self._audit(tx, agent_id, tenant, "reset", actor, after.version, before, after)
         await self._changed()
         return after
@@ -413,16 +372,16 @@ class AgentRegistry:
             if tenant is not None and row["owner"] == GLOBAL:
                 archived = None
             else:
-                before = _agent(row)
+                before = agent_from_row(row)
                 if before.version != expected_version:
                     raise AgentVersionConflict(agent_id, expected_version, before.version)
                 updated = await tx.fetchone(
                     "UPDATE agents SET archived_at = ?, version = version + 1, updated_at = ? "
-                    f"WHERE id = ? RETURNING {_COLUMNS}",
+                    f"WHERE id = ? RETURNING {AGENT_COLUMNS}",
                     [self._clock.now(), self._clock.now(), agent_id],
                 )
                 assert updated is not None
-                archived = _agent(updated)
+                archived = agent_from_row(updated)
                 await self._audit(
                     tx, agent_id, row["owner"], "delete", actor, archived.version, before, None
                 )
