@@ -104,7 +104,11 @@ def agent_name(business: str, agent_type: str) -> str:
 
 
 async def seed_agents(domain: Domain) -> int:
-    """Register the demo tenants' agents; returns how many this call created."""
+    """Register the demo tenants' agents; returns how many this call created. A domain
+    opened without registry rules (`Domain.sqlite(...)` directly, not through
+    `agentgraph.persistence`) gets none: its tenants run the built-in agents."""
+    if domain.agents.rules is None:
+        return 0
     created = 0
     for tenant, types in TENANT_AGENTS.items():
         business = TENANTS[tenant]
