@@ -5,6 +5,8 @@
     agentgraph worker
     agentgraph db upgrade
     agentgraph demo seed
+    agentgraph agents list [--tenant T]
+    agentgraph agents set-status AGENT_ID active|inactive|maintenance [--message M] [--tenant T]
 
 `chat` is interactive on a terminal; on a pipe it reads one message per line and
 prints the replies (or, with --jsonl, one JSON object per input line). `worker` runs
@@ -31,7 +33,7 @@ from agentgraph.domain import Domain, DomainError, TenantNotFound
 from agentgraph.domain.phones import normalize_phone
 from agentgraph.observability.logging import configure_logging, uvicorn_log_config
 from agentgraph.observability.otel import open_otel
-from agentgraph.persistence import open_persistence
+from agentgraph.persistence import open_domain, open_persistence
 from agentgraph.runtime.assistant import open_assistant
 from agentgraph.runtime.channel import open_whatsapp_channel
 from agentgraph.runtime.heap import settle_heap
@@ -78,6 +80,17 @@ def _parser() -> argparse.ArgumentParser:
     demo_sub.add_parser(
         "seed", help="load the demo tenants, users, trips and articles (idempotent)"
     )
+
+    agents = sub.add_parser("agents", help="the agent registry")
+    agents_sub = agents.add_subparsers(dest="agents_command", required=True)
+    listing = agents_sub.add_parser("list", help="agents a tenant runs (default: global ones)")
+    listing.add_argument("--tenant", default=None, help="tenant id")
+    status = agents_sub.add_parser("set-status", help="activate, deactivate, or maintenance")
+    status.add_argument("agent_id", type=int)
+    status.add_argument("status", choices=("active", "inactive", "maintenance"))
+    status.add_argument("--message", default=None, help="what users are told in maintenance")
+    status.add_argument("--tenant", default=None, help="tenant id (a global agent: its config)")
+    status.add_argument("--actor", default="cli", help="who to record in the agent's history")
     return parser
 
 
@@ -101,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "db":
             return asyncio.run(_db_upgrade(settings))
+        if args.command == "agents":
+            return asyncio.run(_agents(settings, args))
         return asyncio.run(_demo_seed(settings))
     except KeyboardInterrupt:
         return 130
@@ -183,6 +198,25 @@ async def _demo_seed(settings: Settings) -> int:
     async with open_persistence(settings) as persistence:
         summary = await seed_demo(persistence.domain)
     print("demo data ready: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
+    return 0
+
+
+async def _agents(settings: Settings, args: argparse.Namespace) -> int:
+    async with open_domain(settings) as domain:
+        try:
+            if args.agents_command == "list":
+                for a in await domain.agents.all(args.tenant):
+                    scope = a.tenant or "global"
+                    print(f"{a.id}\t{a.agent_type}\t{a.status}\tv{a.version}\t{scope}\t{a.name}")
+                return 0
+            agent = await domain.agents.set_status(
+                args.agent_id, args.status, actor=args.actor, message=args.message,
+                tenant=args.tenant,
+            )  # fmt: skip
+        except DomainError as exc:
+            print(f"agentgraph: {exc.user_message}", file=sys.stderr)
+            return 2
+    print(f"agent {agent.id} ({agent.name}) is {agent.status}, version {agent.version}")
     return 0
 
 

@@ -5,7 +5,10 @@ A handoff tool carries its destination agent in its metadata under
 `response_metadata`), as langgraph-swarm does. `handoff_destination(item)` is the
 one reader: it answers the destination for a handoff tool, a handoff result or a
 tool described as a dict (`{"metadata": {...}}`), and None for anything else.
-Nothing else in agentgraph parses tool names to find a handoff.
+Nothing else in agentgraph parses tool names to find a handoff. A handoff tool also
+carries, under `HANDOFF_CAPABILITIES`, what its destination offers (capability ids
+from the agent registry); `handoff_capabilities(tool)` reads them, None when the tool
+does not say.
 """
 
 from __future__ import annotations
@@ -13,9 +16,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["HANDOFF_DESTINATION", "handoff_destination"]
+__all__ = [
+    "HANDOFF_CAPABILITIES",
+    "HANDOFF_DESTINATION",
+    "handoff_capabilities",
+    "handoff_destination",
+]
 
 HANDOFF_DESTINATION = "handoff_destination"
+HANDOFF_CAPABILITIES = "handoff_capabilities"
 
 
 def handoff_destination(item: Any) -> str | None:
@@ -30,4 +39,18 @@ def handoff_destination(item: Any) -> str | None:
         value = metadata.get(HANDOFF_DESTINATION)
         if isinstance(value, str) and value:
             return value
+    return None
+
+
+def handoff_capabilities(item: Any) -> tuple[str, ...] | None:
+    """What the destination of a handoff tool offers; None when the tool does not say."""
+    if isinstance(item, Mapping):
+        metadata = item.get("metadata")
+    else:
+        metadata = getattr(item, "metadata", None)
+    if not isinstance(metadata, Mapping):
+        return None
+    value = metadata.get(HANDOFF_CAPABILITIES)
+    if isinstance(value, list | tuple):
+        return tuple(str(v) for v in value)
     return None

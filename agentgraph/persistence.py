@@ -9,14 +9,16 @@ opens one psycopg `AsyncConnectionPool` (`open_postgres_pool`) shared by
 opens the domain alone, the same way. Schema set-up is idempotent and serialised
 across processes, so every process may call it at start-up. `Persistence.location`
 says where the data lives (the Postgres URL without its password, or the data
-directory's absolute path).
+directory's absolute path). The domain gets the agent registry's rules (the tool
+catalogue, the model allow-list) and, with `REDIS_URL`, a Redis client that shares
+registry changes between processes (`agentgraph.domain.agent_view`).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,8 @@ from agentgraph.checkpoints import PreloadingPostgresSaver, PreloadingSqliteSave
 from agentgraph.clock import Clock
 from agentgraph.config import Settings
 from agentgraph.domain import Domain
+from agentgraph.domain.agent_records import RegistryRules
+from agentgraph.tools import tool_catalogue
 
 __all__ = [
     "Persistence",
@@ -119,6 +123,14 @@ def _pseudonym_key(settings: Settings) -> bytes | None:
     return None if key is None else key.get_secret_value().encode()
 
 
+def registry_rules(settings: Settings) -> RegistryRules:
+    """What agent registry writes are checked against: tool names and allowed models."""
+    return RegistryRules(
+        tools=frozenset(entry.name for entry in tool_catalogue()),
+        models=settings.allowed_models,
+    )
+
+
 def _domain_from(settings: Settings, pool: AsyncConnectionPool, clock: Clock | None) -> Domain:
     return Domain.from_pool(
         pool,
@@ -126,7 +138,25 @@ def _domain_from(settings: Settings, pool: AsyncConnectionPool, clock: Clock | N
         transfer_limit=settings.transfer_limit,
         daily_transfer_limit=settings.daily_transfer_limit,
         pseudonym_key=_pseudonym_key(settings),
+        registry_rules=registry_rules(settings),
     )
+
+
+@asynccontextmanager
+async def _sharing_registry(settings: Settings, domain: Domain) -> AsyncIterator[None]:
+    """With REDIS_URL, registry changes are announced and read on Redis while open."""
+    domain.agent_view.refresh_seconds = settings.registry_refresh_seconds
+    if not settings.redis_url:
+        yield
+        return
+    import redis.asyncio as aioredis
+
+    client = aioredis.from_url(settings.redis_url, decode_responses=True)
+    domain.agent_signal.share(client, f"{settings.redis_prefix}:agents:version")
+    try:
+        yield
+    finally:
+        await client.aclose()
 
 
 @asynccontextmanager
@@ -136,8 +166,12 @@ async def open_domain(
     """A `Domain` for `settings` (its own pool or SQLite file), migrated unless
     `migrate=False`, closed on exit."""
     if settings.database_url:
-        async with open_postgres_pool(settings.database_url) as pool:
+        async with (
+            open_postgres_pool(settings.database_url) as pool,
+            AsyncExitStack() as stack,
+        ):
             domain = _domain_from(settings, pool, clock)
+            await stack.enter_async_context(_sharing_registry(settings, domain))
             if migrate:
                 await domain.migrate()
             yield domain
@@ -148,11 +182,13 @@ async def open_domain(
         transfer_limit=settings.transfer_limit,
         daily_transfer_limit=settings.daily_transfer_limit,
         pseudonym_key=_pseudonym_key(settings),
+        registry_rules=registry_rules(settings),
     )
     try:
-        if migrate:
-            await domain.migrate()
-        yield domain
+        async with _sharing_registry(settings, domain):
+            if migrate:
+                await domain.migrate()
+            yield domain
     finally:
         await domain.close()
 
@@ -163,10 +199,11 @@ async def open_persistence(
 ) -> AsyncIterator[Persistence]:
     """Open checkpointer, store and domain for `settings`; run migrations when `setup`."""
     if settings.database_url:
-        async with open_postgres_pool(settings.database_url) as pool:
+        async with open_postgres_pool(settings.database_url) as pool, AsyncExitStack() as stack:
             checkpointer = PreloadingPostgresSaver(pool)  # type: ignore[arg-type]
             store = AsyncPostgresStore(pool)  # type: ignore[arg-type]
             domain = _domain_from(settings, pool, clock)
+            await stack.enter_async_context(_sharing_registry(settings, domain))
             if setup:
                 async with pool.connection() as conn:
                     await _acquire_setup_lock(conn)

@@ -1,6 +1,7 @@
 """The graph's single tool node: runs the active agent's tool calls, then routes.
 
-It enforces the agent's tool set (a call to any other tool gets an error result,
+It enforces the agent's tool set as the tenant's roster has it this turn (a call to
+any other tool, or to a tool disabled in the agent registry, gets an error result,
 never runs), lets at most one confirmation-gated tool and one handoff run per model
 step, caps handoffs per turn so two agents can never bounce a user forever, turns
 unexpected tool failures into a polite result (logged with the traceback), and then
@@ -24,12 +25,15 @@ from langchain_core.tools import BaseTool
 from langgraph.errors import GraphBubbleUp
 from langgraph.prebuilt import ToolNode
 from langgraph.prebuilt.tool_node import ToolCallRequest, ToolInvocationError
+from langgraph.runtime import Runtime
 from langgraph.types import Command
 
+from agentgraph.agents.roster import Rosters
+from agentgraph.context import Context
 from agentgraph.handoff import HANDOFF_DESTINATION, handoff_destination
 from agentgraph.observability import otel
 from agentgraph.state import AgentName, AssistantState
-from agentgraph.tools import ToolServices, needs_confirmation, with_services
+from agentgraph.tools import TOOLS, ToolServices, needs_confirmation, with_services
 
 log = logging.getLogger(__name__)
 
@@ -93,20 +97,22 @@ def _rejection(call: ToolCall, text: str, tool: BaseTool | None = None) -> ToolM
     )
 
 
-def make_tool_node(tools_by_agent: dict[AgentName, list[BaseTool]], services: ToolServices) -> Any:
+def make_tool_node(rosters: Rosters, services: ToolServices) -> Any:
     """Build the node that executes tool calls for whichever agent is active.
 
-    Every call gets `services` through the run config (`agentgraph.tools.services`)."""
-    runners = {
-        agent: ToolNode(tools, handle_tool_errors=_on_tool_error, awrap_tool_call=_traced_call)
-        for agent, tools in tools_by_agent.items()
-    }
-    allowed = {agent: {t.name: t for t in tools} for agent, tools in tools_by_agent.items()}
+    Every call gets `services` through the run config (`agentgraph.tools.services`).
+    One runner holds every catalogue tool (handoffs included: a handoff does the same
+    whatever its description); which of them an agent may call is its roster's say."""
+    runner = ToolNode(
+        list(TOOLS.values()), handle_tool_errors=_on_tool_error, awrap_tool_call=_traced_call
+    )
 
     async def tools(
-        state: AssistantState, config: RunnableConfig
+        state: AssistantState, config: RunnableConfig, runtime: Runtime[Context]
     ) -> Command[Literal["triage", "booking", "payment", "support"]]:
         agent = state.active_agent
+        roster = await rosters.for_tenant(runtime.context.tenant_id, check=False)
+        allowed = roster.allowed(agent)
         last = state.messages[-1]
         if not isinstance(last, AIMessage):
             return Command(goto=agent)
@@ -116,7 +122,7 @@ def make_tool_node(tools_by_agent: dict[AgentName, list[BaseTool]], services: To
         handoffs = state.handoffs_this_turn
         for call in last.tool_calls:
             name = call["name"]
-            tool = allowed[agent].get(name)
+            tool = allowed.get(name)
             if tool is None:
                 results.append(
                     _rejection(call, f"Tool '{name}' is not available to the {agent} agent.")
@@ -143,7 +149,7 @@ def make_tool_node(tools_by_agent: dict[AgentName, list[BaseTool]], services: To
                 state,
                 messages=[*state.messages[:-1], last.model_copy(update={"tool_calls": accepted})],
             )
-            output = await runners[agent].ainvoke(step, with_services(config, services))
+            output = await runner.ainvoke(step, with_services(config, services))
             for item in output if isinstance(output, list) else [output]:
                 if isinstance(item, Command):
                     item_update = dict(item.update or {})

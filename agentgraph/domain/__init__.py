@@ -6,9 +6,20 @@ Import from here: `Domain` (opened for a configuration by
 business tables are written in this package only; the WhatsApp runtime's own tables
 (inbox, outbox, delivery statuses) are written by `agentgraph.runtime` through this
 package's `Database`, and LangGraph's tables only by `agentgraph.checkpoints`. The
-contract of each call is in the docstrings of the repository modules.
+contract of each call is in the docstrings of the repository modules; the agent
+registry (`domain.agents`, its records and errors) in `agents`, `agent_records`,
+`agent_errors` and the assistant's cached view of it in `agent_view`.
 """
 
+from agentgraph.domain.agent_errors import (
+    AgentNotFound,
+    AgentVersionConflict,
+    DuplicateAgentName,
+    InvalidAgentConfig,
+    ModelNotAllowed,
+    UnknownTool,
+)
+from agentgraph.domain.agent_records import Agent, AgentChange, ModelConfig, RegistryRules
 from agentgraph.domain.backend import Domain
 from agentgraph.domain.errors import (
     AlreadyCancelled,
@@ -53,6 +64,10 @@ from agentgraph.domain.seed import seed_demo
 from agentgraph.domain.trips import normalize_city
 
 __all__ = [
+    "Agent",
+    "AgentChange",
+    "AgentNotFound",
+    "AgentVersionConflict",
     "AlreadyCancelled",
     "Article",
     "Booking",
@@ -61,8 +76,10 @@ __all__ = [
     "CustomerNotFound",
     "Domain",
     "DomainError",
+    "DuplicateAgentName",
     "IdempotencyConflict",
     "InsufficientFunds",
+    "InvalidAgentConfig",
     "InvalidAmount",
     "InvalidLanguage",
     "InvalidName",
@@ -73,10 +90,13 @@ __all__ = [
     "Invoice",
     "LedgerEntry",
     "LimitExceeded",
+    "ModelConfig",
+    "ModelNotAllowed",
     "NotEnoughSeats",
     "Profile",
     "ProfileNotFound",
     "RecipientNotFound",
+    "RegistryRules",
     "SelfTransfer",
     "Subscription",
     "Tenant",
@@ -88,6 +108,7 @@ __all__ = [
     "TripDeparted",
     "TripNotFound",
     "UnknownCity",
+    "UnknownTool",
     "mask_phone",
     "normalize_city",
     "normalize_phone",

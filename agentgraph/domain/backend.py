@@ -17,6 +17,9 @@ from types import TracebackType
 from agentgraph.clock import KIGALI, SYSTEM_CLOCK, Clock
 from agentgraph.domain import migrations
 from agentgraph.domain.accounts import Accounts
+from agentgraph.domain.agent_records import RegistryRules
+from agentgraph.domain.agent_view import AgentView, ChangeSignal
+from agentgraph.domain.agents import AgentRegistry
 from agentgraph.domain.bookings import Bookings
 from agentgraph.domain.db import Database, Engine, PoolType, PostgresDatabase, SqliteDatabase
 from agentgraph.domain.flags import Flags
@@ -35,9 +38,11 @@ from agentgraph.domain.wallets import (
 
 class Domain:
     """The business backend. Repositories are attributes (`tenants`, `profiles`,
-    `wallets`, `trips`, `bookings`, `support`, `accounts`, `flags`, `pseudonyms`); every
-    method takes the tenant slug first. `pseudonym_key` is AGENTGRAPH_PSEUDONYM_KEY's
-    bytes (None: the key kept in the database)."""
+    `wallets`, `trips`, `bookings`, `support`, `accounts`, `flags`, `pseudonyms`,
+    `agents`); every method takes the tenant slug first. `pseudonym_key` is
+    AGENTGRAPH_PSEUDONYM_KEY's bytes (None: the key kept in the database).
+    `registry_rules` (tool names, allowed models) lets `agents` accept writes;
+    `agent_view` is the assistant's cached view of it."""
 
     def __init__(
         self,
@@ -48,6 +53,7 @@ class Domain:
         daily_transfer_limit: int = DEFAULT_DAILY_TRANSFER_LIMIT,
         local_tz: tzinfo = KIGALI,
         pseudonym_key: bytes | None = None,
+        registry_rules: RegistryRules | None = None,
     ) -> None:
         if transfer_limit <= 0 or daily_transfer_limit <= 0:
             raise ValueError("transfer limits must be positive")
@@ -69,6 +75,10 @@ class Domain:
         self.tenants = Tenants(db, self.clock)
         self.tenant_names = TenantNames(self.tenants)
         self.pseudonyms = Pseudonyms(db, self.clock, pseudonym_key)
+        self.agents = AgentRegistry(db, self.clock, registry_rules)
+        self.agent_signal = ChangeSignal()
+        self.agents.listeners.append(self.agent_signal)
+        self.agent_view = AgentView(self.agents, self.agent_signal)
 
     @classmethod
     async def sqlite(
@@ -79,6 +89,7 @@ class Domain:
         transfer_limit: int = DEFAULT_TRANSFER_LIMIT,
         daily_transfer_limit: int = DEFAULT_DAILY_TRANSFER_LIMIT,
         pseudonym_key: bytes | None = None,
+        registry_rules: RegistryRules | None = None,
     ) -> Domain:
         """Open the SQLite file `path` (or `:memory:`); not migrated."""
         db = await SqliteDatabase.open(path)
@@ -88,6 +99,7 @@ class Domain:
             transfer_limit=transfer_limit,
             daily_transfer_limit=daily_transfer_limit,
             pseudonym_key=pseudonym_key,
+            registry_rules=registry_rules,
         )
 
     @classmethod
@@ -99,6 +111,7 @@ class Domain:
         transfer_limit: int = DEFAULT_TRANSFER_LIMIT,
         daily_transfer_limit: int = DEFAULT_DAILY_TRANSFER_LIMIT,
         pseudonym_key: bytes | None = None,
+        registry_rules: RegistryRules | None = None,
     ) -> Domain:
         """Use an open psycopg pool (autocommit, dict rows); `close()` leaves it open."""
         return cls(
@@ -107,6 +120,7 @@ class Domain:
             transfer_limit=transfer_limit,
             daily_transfer_limit=daily_transfer_limit,
             pseudonym_key=pseudonym_key,
+            registry_rules=registry_rules,
         )
 
     @property

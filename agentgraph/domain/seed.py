@@ -5,10 +5,11 @@ It creates the tenants `easymo` and `acme`; ten easymo users (+250788000001 ...
 timetable between every ordered pair of Kigali, Huye, Musanze and Rubavu at 07:00,
 12:00 and 17:00 Kigali time for today and the next six days (future departures
 only, 30 seats, 2,000-5,000 RWF); 20 help articles; and acme customers with
-subscriptions and invoices. Every insert is keyed (idempotency keys, unique
-natural keys), so running it again changes nothing, and running it on a later day
-only adds the newly missing future departures. Returns how many rows of each kind
-this call created.
+subscriptions and invoices; and the agents each tenant runs in the agent registry
+(`shipped_agents.seed_agents`: easymo all four, acme triage and support). Every
+insert is keyed (idempotency keys, unique natural keys), so running it again
+changes nothing, and running it on a later day only adds the newly missing future
+departures. Returns how many rows of each kind this call created.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from agentgraph.domain.seed_data import (
     TENANTS,
     TIMETABLE_DAYS,
 )
+from agentgraph.domain.shipped_agents import seed_agents
 from agentgraph.domain.timestamps import as_datetime, require_aware
 from agentgraph.domain.trips import CITIES
 
@@ -56,6 +58,7 @@ async def seed_demo(domain: Domain, now: datetime | None = None) -> dict[str, in
         "customers": 0,
         "subscriptions": 0,
         "invoices": 0,
+        "agents": 0,
     }
     created["profiles"], created["credits"] = await _seed_users(domain, now)
     for article in ARTICLES:
@@ -65,6 +68,7 @@ async def seed_demo(domain: Domain, now: datetime | None = None) -> dict[str, in
         created["articles"] += added
     customers, subscriptions, invoices = await _seed_customers(domain)
     created.update(customers=customers, subscriptions=subscriptions, invoices=invoices)
+    created["agents"] = await seed_agents(domain)
     return created
 
 

@@ -5,13 +5,18 @@ agent spec in `agentgraph.agents`. Tools read identity from the run's context an
 their services (domain, settings, clock, prompts) from the graph's tool node
 (`agentgraph.tools.services`), never from model-written arguments. A tool's
 metadata says what it does to money: `needs_confirmation` (pauses for an explicit
-yes; at most one such call runs per model step) and `moves_money`.
+yes; at most one such call runs per model step) and `moves_money`. `tool_catalogue()`
+lists the tools an agent may be given in the agent registry (handoffs are not among
+them: who hands off to whom follows from which agents a tenant runs).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from langchain_core.tools import BaseTool
 
+from agentgraph.handoff import handoff_destination
 from agentgraph.tools.accounts import get_customer_info, get_subscription_details, list_invoices
 from agentgraph.tools.booking import (
     cancel_booking,
@@ -31,7 +36,15 @@ from agentgraph.tools.support import (
 )
 from agentgraph.tools.wallet import check_balance, transaction_history, transfer_money
 
-__all__ = ["CONFIRMED_TOOLS", "TOOLS", "ToolServices", "needs_confirmation", "with_services"]
+__all__ = [
+    "CONFIRMED_TOOLS",
+    "TOOLS",
+    "CatalogueEntry",
+    "ToolServices",
+    "needs_confirmation",
+    "tool_catalogue",
+    "with_services",
+]
 
 TOOLS: dict[str, BaseTool] = {
     t.name: t
@@ -64,3 +77,27 @@ def needs_confirmation(tool: BaseTool) -> bool:
 
 
 CONFIRMED_TOOLS = frozenset(name for name, t in TOOLS.items() if needs_confirmation(t))
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """One tool an agent may be given: its name, what it does, whether it moves money."""
+
+    name: str
+    description: str
+    moves_money: bool
+    needs_confirmation: bool
+
+
+def tool_catalogue() -> list[CatalogueEntry]:
+    """Every tool the agent registry may enable, by name (handoff tools excluded)."""
+    return [
+        CatalogueEntry(
+            name=name,
+            description=tool.description,
+            moves_money=bool((tool.metadata or {}).get("moves_money")),
+            needs_confirmation=needs_confirmation(tool),
+        )
+        for name, tool in sorted(TOOLS.items())
+        if handoff_destination(tool) is None
+    ]

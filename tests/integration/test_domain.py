@@ -77,14 +77,15 @@ async def assert_ledger_consistent(domain, tenant=T):
 
 async def test_migrations_are_recorded_and_idempotent(any_settings):
     async with open_domain(any_settings, migrate=False) as domain:
-        latest = load_migrations(domain.engine)[-1].version
+        versions = [m.version for m in load_migrations(domain.engine)]
+        latest = versions[-1]
         assert await domain.schema_version() == 0
-        assert await domain.migrate() == list(range(1, latest + 1))
+        assert await domain.migrate() == versions
         assert await domain.migrate() == []
         assert await domain.schema_version() == latest
         rows = await domain.db.fetchall("SELECT version, name FROM schema_migrations")
         assert (int(rows[0]["version"]), rows[0]["name"]) == (1, "init")
-        assert len(rows) == latest
+        assert len(rows) == len(versions)
 
 
 async def test_concurrent_upgrades_apply_each_migration_once(any_settings):
@@ -93,10 +94,10 @@ async def test_concurrent_upgrades_apply_each_migration_once(any_settings):
         open_domain(any_settings, migrate=False) as second,
     ):
         results = await asyncio.gather(first.migrate(), second.migrate())
-        latest = load_migrations(first.engine)[-1].version
-        assert sorted(results, key=len) == [[], list(range(1, latest + 1))]
+        versions = [m.version for m in load_migrations(first.engine)]
+        assert sorted(results, key=len) == [[], versions]
         count = await first.db.fetchval("SELECT COUNT(*) FROM schema_migrations")
-        assert int(count) == latest
+        assert int(count) == len(versions)
 
 
 async def test_open_domain_uses_the_configured_engine_and_transactions_roll_back(any_settings):

@@ -58,6 +58,7 @@ async def test_seed_creates_the_demo_world(domain):
         "customers": 4,
         "subscriptions": 3,
         "invoices": 3,
+        "agents": 6,
     }
     for phone, name, language in DEMO_USERS:
         profile = await domain.profiles.get("easymo", phone)
@@ -86,7 +87,16 @@ async def test_seed_keeps_user_activity_and_only_adds_missing_future_days(domain
     created = await seed_demo(domain)
     assert created["trips"] == 2 * 3 * 12
     assert {k: v for k, v in created.items() if k != "trips"} == dict.fromkeys(
-        ("tenants", "profiles", "credits", "articles", "customers", "subscriptions", "invoices"),
+        (
+            "tenants",
+            "profiles",
+            "credits",
+            "articles",
+            "customers",
+            "subscriptions",
+            "invoices",
+            "agents",
+        ),
         0,
     )
     assert await domain.wallets.balance("easymo", "+250788000001") == 45_000

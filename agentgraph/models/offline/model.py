@@ -4,7 +4,9 @@
 copy that knows the tools' names and argument schemas, and each call returns one
 `AIMessage` that is either a single tool call (only ever of a bound tool, with the
 argument names the tools declare) or a non-empty text reply, in English or French
-after the user. Handoff tools are known by their metadata (`agentgraph.handoff`). It
+after the user. Handoff tools are known by their metadata (`agentgraph.handoff`), and
+so is what their destinations offer: the menu and the fallback list exactly that,
+and a request no bound agent serves is answered with what cannot be done here. It
 plays the agent its tools imply (only handoffs: triage; otherwise booking, payment
 or support by their domain tools),
 unless `role=` or an `agent: <name>` line in a system message says otherwise.
@@ -35,7 +37,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field
 
 from agentgraph.clock import KIGALI, SYSTEM_CLOCK, Clock
-from agentgraph.handoff import handoff_destination
+from agentgraph.handoff import handoff_capabilities, handoff_destination
 from agentgraph.models.offline.policy import Call, decide, message_text
 from agentgraph.models.offline.tables import load_tables
 from agentgraph.state import AGENT_NAMES
@@ -73,6 +75,10 @@ class OfflineChatModel(BaseChatModel):
         default_factory=dict,
         description="Bound handoff tools: name -> destination agent (from their metadata).",
     )
+    offered: list[str] | None = Field(
+        default=None,
+        description="Capabilities the bound handoffs' agents offer; None when none says.",
+    )
     # Kept out of model_dump, and so out of traced invocation parameters: a clock is a
     # collaborator, not a setting of the model.
     clock: Clock = Field(
@@ -100,6 +106,7 @@ class OfflineChatModel(BaseChatModel):
         for interface compatibility and have no effect (the rules pick the tool)."""
         schemas: dict[str, dict[str, Any]] = {}
         handoffs: dict[str, str] = {}
+        offered: list[str] | None = None
         for tool in tools:
             spec = convert_to_openai_tool(tool)
             function = spec.get("function", spec)
@@ -108,7 +115,12 @@ class OfflineChatModel(BaseChatModel):
             destination = handoff_destination(tool)
             if destination is not None:
                 handoffs[name] = destination
-        return self.model_copy(update={"tool_schemas": schemas, "handoffs": handoffs})
+                capabilities = handoff_capabilities(tool)
+                if capabilities is not None:
+                    offered = [*(offered or []), *capabilities]
+        return self.model_copy(
+            update={"tool_schemas": schemas, "handoffs": handoffs, "offered": offered}
+        )
 
     def infer_role(self, messages: Sequence[BaseMessage] = ()) -> str:
         """The agent this model plays: `role`, else a system `agent:` line, else the tools."""
@@ -139,6 +151,7 @@ class OfflineChatModel(BaseChatModel):
             role=self.infer_role(messages),
             bound=self.tool_schemas,
             handoffs=self.handoffs,
+            offered=self.offered,
             tables=load_tables(self.prompts_dir),
             # Calendar days are Rwandan days, as the trip tools read them.
             today=self.clock.now().astimezone(KIGALI).date(),

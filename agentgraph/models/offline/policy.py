@@ -8,7 +8,9 @@ tool's schema) or `Say(text)` (never empty). Tool results since the last user
 message are relayed as written; otherwise the last user message is read, with
 earlier ones lending the intent and slots of an unfinished request; the intent is
 served when its tool is bound, else handed to an agent that owns it, unless two
-handoffs already happened since the user spoke.
+handoffs already happened since the user spoke. `offered` (the capabilities of the
+bound handoffs' agents, None when unknown) shapes the menu and the fallback, and a
+request whose agents are not bound at all is answered with what cannot be done here.
 """
 
 from __future__ import annotations
@@ -336,13 +338,14 @@ def decide(
     handoffs: Mapping[str, str],
     tables: Tables,
     today: date,
+    offered: Sequence[str] | None = None,
 ) -> Plan:
     """The next step for the agent `role` with tools `bound` (name -> JSON schema), of
     which `handoffs` (name -> destination agent) move the conversation."""
     conv = _Conversation(messages, tables, today, handoffs)
     handoff_to = {agent: name for name, agent in handoffs.items() if name in bound}
     if not conv.humans:
-        return Say(tables.reply("menu", "en"))
+        return Say(tables.menu("en", offered))
     tail = conv.messages[conv.humans[-1] + 1 :]
     intent, slots, window, lang = _understand(conv)
     relayed = _relay(conv, tail, lang)
@@ -353,14 +356,14 @@ def decide(
     may_hand_off = len(moved) < MAX_HANDOFFS and all(m.status != "error" for m in moved)
 
     if intent is None:
-        return Say(tables.reply("fallback", lang))
+        return Say(tables.fallback(lang, offered))
     spec = tables.intents[intent]
     if spec.tool is None:
         if intent in ("greeting", "help"):
             target = handoff_to.get("triage")
             if role != "triage" and may_hand_off and target is not None:
                 return Call(target, {"reason": intent})
-            return Say(tables.reply("menu", lang))
+            return Say(tables.menu(lang, offered))
         key = {"thanks": "thanks", "goodbye": "goodbye"}.get(intent, "nothing_pending")
         return Say(tables.reply(key, lang))
 
@@ -378,4 +381,6 @@ def decide(
             target = handoff_to.get(agent)
             if agent != role and target is not None:
                 return Call(target, {"reason": intent})
+        if offered is not None and not any(a in handoff_to or a == role for a in spec.agents):
+            return Say(tables.not_offered(spec.agents[0], lang))
     return Say(tables.reply("unavailable", lang))

@@ -4,14 +4,16 @@
 prompts directory (by default `agentgraph.prompts.DEFAULT_PROMPTS_DIR`) and returns a frozen
 `Tables`: compiled intent patterns in priority order, language markers, stopwords,
 the role-to-tool map, compiled slot tables and the reply texts. Results are cached
-per directory, so calling it on every model turn costs a dictionary lookup.
+per directory, so calling it on every model turn costs a dictionary lookup. The menu
+and the fallback list what a tenant's agents offer (`menu(lang, capabilities)`:
+one line per capability id of the agent registry; every line when unknown).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -70,6 +72,44 @@ class Tables:
         """A top-level reply text in `lang` (English when the table lacks it)."""
         texts: Mapping[str, str] = self.replies[key]
         return texts.get(lang) or texts["en"]
+
+    def _lines(self, capabilities: Sequence[str], lang: str) -> list[str] | None:
+        table: Mapping[str, Mapping[str, str]] = self.replies["menu_lines"]
+        offered = set(capabilities)
+        lines = [
+            "- " + (texts.get(lang) or texts["en"])
+            for key, texts in table.items()
+            if key in offered and isinstance(texts, Mapping)
+        ]
+        if len(lines) == len([k for k in table if k != "_about"]):
+            return None  # everything is offered: the full texts say it
+        return lines
+
+    def menu(self, lang: str, capabilities: Sequence[str] | None = None) -> str:
+        """The menu of what `capabilities` offer (the full menu when None or all)."""
+        lines = None if capabilities is None else self._lines(capabilities, lang)
+        if lines is None:
+            return self.reply("menu", lang)
+        if not lines:
+            return self.reply("menu_none", lang)
+        head, tail = self.reply("menu_head", lang), self.reply("menu_tail", lang)
+        return "\n".join([head, *lines, tail])
+
+    def fallback(self, lang: str, capabilities: Sequence[str] | None = None) -> str:
+        """The not-understood reply, listing what `capabilities` offer."""
+        lines = None if capabilities is None else self._lines(capabilities, lang)
+        if lines is None:
+            return self.reply("fallback", lang)
+        if not lines:
+            return self.reply("menu_none", lang)
+        return "\n".join([self.reply("fallback_head", lang), *lines])
+
+    def not_offered(self, agent: str, lang: str) -> str:
+        """Why a request for `agent`'s work cannot be served here (a tenant without it)."""
+        topic: Mapping[str, str] | None = self.replies["topics"].get(agent)
+        if topic is None:
+            return self.reply("unavailable", lang)
+        return self.reply("not_offered", lang).format(topic=topic.get(lang) or topic["en"])
 
     def ask(self, intent: str, missing: list[str], lang: str, values: Mapping[str, Any]) -> str:
         """The question for the missing slots of `intent`, filled with known values."""

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
+from agentgraph.config.engagement import EngagementSettings
 from agentgraph.prompts import DEFAULT_PROMPTS_DIR
 
 CrashPoint = Literal["after_effect", "after_checkpoint", "after_commit", "after_send"]
@@ -24,8 +25,9 @@ class ConfigError(RuntimeError):
     """The environment holds a value agentgraph cannot use."""
 
 
-class Settings(BaseSettings):
-    """Process configuration. Field docs are the README's variable table."""
+class Settings(EngagementSettings):
+    """Process configuration. Field docs are the README's variable table; the
+    conductor's `ENGAGEMENT_*` fields are declared in `agentgraph.config.engagement`."""
 
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
@@ -78,6 +80,20 @@ class Settings(BaseSettings):
         ge=0,
         validation_alias="AGENTGRAPH_DAILY_COST_BUDGET_USD",
         description="LLM spend per process per UTC day; past it agents use the offline model.",
+    )
+    model_allowlist: str = Field(
+        default="gpt-4o-mini,gpt-4o,gpt-4.1-mini,gpt-4.1,gpt-4.1-nano",
+        validation_alias="AGENTGRAPH_MODEL_ALLOWLIST",
+        description="Comma-separated models an agent's model config may name "
+        "(AGENTGRAPH_MODEL is always allowed).",
+    )
+    registry_refresh_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        validation_alias="AGENTGRAPH_REGISTRY_REFRESH_SECONDS",
+        description="How often the assistant re-reads the agent registry's change counter "
+        "from the database (with REDIS_URL, changes also show on the next turn).",
     )
 
     # Conversation behaviour
@@ -207,78 +223,6 @@ class Settings(BaseSettings):
         description="First retry delay after a 429/5xx; doubles per attempt, capped at 60 s.",
     )
 
-    # Engagement conductor (live events); per-event overrides come from the settings API
-    engagement_tick_seconds: float = Field(
-        default=5.0, gt=0, le=300, validation_alias="ENGAGEMENT_TICK_SECONDS"
-    )
-    engagement_window_seconds: float = Field(
-        default=60.0, gt=0, validation_alias="ENGAGEMENT_WINDOW_SECONDS"
-    )
-    engagement_warmup_ticks: int = Field(
-        default=24, ge=1, validation_alias="ENGAGEMENT_WARMUP_TICKS"
-    )
-    engagement_anomaly_cooldown_seconds: float = Field(
-        default=120.0, ge=0, validation_alias="ENGAGEMENT_ANOMALY_COOLDOWN_SECONDS"
-    )
-    engagement_session_idle_seconds: float = Field(
-        default=600.0, gt=0, validation_alias="ENGAGEMENT_SESSION_IDLE_SECONDS"
-    )
-    engagement_outcome_delay_seconds: float = Field(
-        default=60.0, gt=0, validation_alias="ENGAGEMENT_OUTCOME_DELAY_SECONDS"
-    )
-    engagement_approval_timeout_seconds: float = Field(
-        default=60.0, gt=0, validation_alias="ENGAGEMENT_APPROVAL_TIMEOUT_SECONDS"
-    )
-    engagement_default_mode: Literal["AUTO", "SEMI_AUTO", "MANUAL"] = Field(
-        default="SEMI_AUTO", validation_alias="ENGAGEMENT_DEFAULT_MODE"
-    )
-    engagement_auto_approve_threshold: float = Field(
-        default=0.75,
-        ge=0,
-        le=1,
-        allow_inf_nan=False,
-        validation_alias="ENGAGEMENT_AUTO_APPROVE_THRESHOLD",
-    )
-    engagement_min_confidence: float = Field(
-        default=0.5, ge=0, le=1, allow_inf_nan=False, validation_alias="ENGAGEMENT_MIN_CONFIDENCE"
-    )
-    engagement_max_interventions_per_hour: int = Field(
-        default=3, ge=0, validation_alias="ENGAGEMENT_MAX_INTERVENTIONS_PER_HOUR"
-    )
-    engagement_intervention_cooldown_seconds: float = Field(
-        default=300.0,
-        ge=0,
-        allow_inf_nan=False,
-        validation_alias="ENGAGEMENT_INTERVENTION_COOLDOWN_SECONDS",
-    )
-    engagement_success_delta: float = Field(
-        default=5.0, ge=0, allow_inf_nan=False, validation_alias="ENGAGEMENT_SUCCESS_DELTA"
-    )
-    engagement_llm_hourly_budget_usd: float = Field(
-        default=20.0, ge=0, validation_alias="ENGAGEMENT_LLM_HOURLY_BUDGET_USD"
-    )
-    engagement_llm_daily_budget_usd: float = Field(
-        default=100.0, ge=0, validation_alias="ENGAGEMENT_LLM_DAILY_BUDGET_USD"
-    )
-    engagement_llm_default_price_usd_per_mtok: float = Field(
-        default=10.0,
-        ge=0,
-        allow_inf_nan=False,
-        validation_alias="ENGAGEMENT_LLM_DEFAULT_PRICE_USD_PER_MTOK",
-        description="Budget price (input and output tokens) of a model missing from PRICES.",
-    )
-    engagement_max_present_per_session: int = Field(
-        default=20_000, ge=1, validation_alias="ENGAGEMENT_MAX_PRESENT_PER_SESSION"
-    )
-    engagement_presence_idle_seconds: float = Field(
-        default=3600.0, gt=0, validation_alias="ENGAGEMENT_PRESENCE_IDLE_SECONDS"
-    )
-    engagement_api_token: SecretStr | None = Field(
-        default=None,
-        validation_alias="ENGAGEMENT_API_TOKEN",
-        description="Shared secret for the organizer and signal sockets and PUT settings.",
-    )
-
     # LangSmith (read by the langsmith client itself; mirrored here for /health/detailed)
     langsmith_tracing: bool = Field(
         default=False, validation_alias=AliasChoices("LANGSMITH_TRACING", "LANGCHAIN_TRACING_V2")
@@ -335,6 +279,14 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value.strip()
 
+    @field_validator("model_allowlist")
+    @classmethod
+    def _check_model_allowlist(cls, value: str) -> str:
+        names = [n.strip() for n in value.split(",") if n.strip()]
+        if not names:
+            raise ValueError("must name at least one model, e.g. gpt-4o-mini,gpt-4o")
+        return ",".join(names)
+
     @field_validator("openai_base_url")
     @classmethod
     def _check_base_url(cls, value: str | None) -> str | None:
@@ -357,6 +309,11 @@ class Settings(BaseSettings):
     def uses_postgres(self) -> bool:
         """True when `DATABASE_URL` names a Postgres database."""
         return self.database_url is not None
+
+    @property
+    def allowed_models(self) -> frozenset[str]:
+        """Models an agent may be configured with: the allow-list plus AGENTGRAPH_MODEL."""
+        return frozenset(self.model_allowlist.split(",")) | {self.model}
 
     @property
     def llm_configured(self) -> bool:
