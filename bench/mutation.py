@@ -305,7 +305,8 @@ def main() -> int:
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for s in scores:
         print(
-            f"| {s.module} | {s.mutants} | {s.skipped} | {s.killed} | {s.survived} | {s.score:.1f}% |"
+            f"| {s.module} | {s.mutants} | {s.skipped} | {s.killed} | {s.survived} "
+            f"| {s.score:.1f}% |"
         )
     if args.survivors:
         for s in scores:
