@@ -66,7 +66,7 @@ TARGETS: dict[str, Target] = {
     ),
     "confirm": Target(
         "agentgraph/tools/confirm.py",
-        ("tests/unit/test_confirm.py", "tests/unit/test_confirm_edges.py"),
+        ("tests/unit/test_confirm_edges.py", "tests/unit/test_confirm.py"),
     ),
     "bookings": Target(
         "agentgraph/domain/bookings.py",
@@ -77,37 +77,31 @@ TARGETS: dict[str, Target] = {
         "agentgraph/runtime/inbox.py",
         ("tests/integration/test_inbox_rules.py", "tests/integration/test_whatsapp_outbox.py"),
     ),
+    # test_whatsapp_outbox.py runs the one-statement Postgres commit.
     "outbox": Target(
         "agentgraph/runtime/outbox.py",
-        (
-            "tests/integration/test_outbox_rules.py",
-            "tests/integration/test_whatsapp_outbox.py",
-            "tests/integration/test_outbox_statuses.py",
-        ),
+        ("tests/integration/test_outbox_rules.py", "tests/integration/test_whatsapp_outbox.py"),
     ),
     "statuses": Target(
         "agentgraph/runtime/statuses.py",
-        ("tests/integration/test_outbox_rules.py", "tests/integration/test_outbox_statuses.py"),
+        ("tests/integration/test_outbox_rules.py",),
     ),
     "delivery": Target(
         "agentgraph/runtime/delivery.py",
-        ("tests/integration/test_delivery_rules.py", "tests/integration/test_outbox_statuses.py"),
+        ("tests/integration/test_delivery_rules.py",),
     ),
+    # test_durability.py runs the Postgres statements.
     "retention": Target(
         "agentgraph/checkpoints/retention.py",
         ("tests/integration/test_retention_rules.py", "tests/integration/test_durability.py"),
     ),
     "signature": Target(
         "agentgraph/whatsapp/signature.py",
-        ("tests/unit/test_whatsapp_formatting.py",),
+        ("tests/unit/test_signature_edges.py", "tests/unit/test_whatsapp_formatting.py"),
     ),
     "ratelimit": Target(
         "agentgraph/runtime/ratelimit.py",
-        (
-            "tests/unit/test_ratelimit_windows.py",
-            "tests/unit/test_whatsapp_formatting.py",
-            "tests/integration/test_ratelimit_redis.py",
-        ),
+        ("tests/unit/test_ratelimit_windows.py", "tests/integration/test_ratelimit_redis.py"),
     ),
 }
 GROUPS = {

@@ -7,6 +7,7 @@ dropped check or a swapped operand fails a test (bench/mutation.py measures this
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,6 +21,7 @@ from agentgraph.domain import (
     RecipientNotFound,
 )
 from agentgraph.domain import wallets as wallets_module
+from agentgraph.domain.db import ConstraintViolation
 from agentgraph.domain.ledger import TREASURY, find_transfer, lock_wallets, post_transfer
 from agentgraph.domain.wallets import (
     MAX_AMOUNT,
@@ -290,3 +292,51 @@ async def test_the_treasury_is_the_other_side_of_a_credit(domain):
     )
     assert treasury is not None
     assert (treasury["kind"], int(treasury["balance"])) == ("system", -2_500)
+
+
+async def test_an_overdraft_past_the_checks_is_refused_by_the_database(domain):
+    """post_transfer trusts its caller's balance check; if that were wrong, the CHECK
+    constraint refuses the debit and the caller sees InsufficientFunds, not a crash."""
+    await fund(domain, ALICE, 1_000)
+    await domain.profiles.get_or_create(T, BOB)
+    with pytest.raises(InsufficientFunds) as info:
+        async with domain.db.transaction() as tx:
+            wallets = await lock_wallets(tx, T, [ALICE, BOB])
+            await post_transfer(
+                tx,
+                tenant=T,
+                kind="transfer",
+                key="over",
+                wallets=wallets,
+                source=ALICE,
+                target=BOB,
+                amount=1_001,
+                note=None,
+                now=START,
+            )
+    assert (info.value.balance, info.value.needed) == (1_000, 1_001)
+    assert isinstance(info.value.__cause__, ConstraintViolation)
+    assert await domain.wallets.balance(T, ALICE) == 1_000
+    assert await domain.wallets.transfer_by_key(T, "over") is None
+
+
+async def test_posted_records_are_frozen(domain):
+    await fund(domain, ALICE, 1_000)
+    await domain.profiles.get_or_create(T, BOB)
+    async with domain.db.transaction() as tx:
+        wallets = await lock_wallets(tx, T, [ALICE, BOB])
+        posted = await post_transfer(
+            tx,
+            tenant=T,
+            kind="transfer",
+            key="k",
+            wallets=wallets,
+            source=ALICE,
+            target=BOB,
+            amount=10,
+            note=None,
+            now=START,
+        )
+    assert posted is not None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        posted.source_balance = 0  # type: ignore[misc]
