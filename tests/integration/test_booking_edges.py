@@ -21,6 +21,7 @@ from agentgraph.domain import (
     TripNotFound,
 )
 from agentgraph.domain.bookings import MAX_SEATS_PER_BOOKING, payment_key, refund_key
+from agentgraph.domain.db import ConstraintViolation
 from agentgraph.persistence import open_domain
 
 START = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)
@@ -223,3 +224,29 @@ async def test_a_create_racing_its_twin_returns_the_twins_booking(domain, monkey
     assert (again.id, again.replayed, len(calls)) == (first.id, True, 2)
     assert await domain.wallets.balance(T, ALICE) == 7_500
     assert await seats_left(domain, trip.id) == 2
+
+
+async def test_a_cancel_key_taken_by_a_concurrent_cancel_is_a_conflict(domain, monkeypatch):
+    """Two bookings cancelled at once under one key: the second writer trips the UNIQUE
+    constraint after its own check passed, and is told the key is taken."""
+    await fund(domain, ALICE, 10_000)
+    trip = await add_trip(domain)
+    first = await domain.bookings.create(T, ALICE, trip.id, 1, "a")
+    second = await domain.bookings.create(T, ALICE, trip.id, 1, "b")
+    await domain.bookings.cancel(T, ALICE, first.id, "undo")
+
+    async def racing_cancel(tx, tenant, phone, booking_id, key, now):
+        await tx.execute("UPDATE bookings SET cancel_key = ? WHERE id = ?", [key, booking_id])
+
+    monkeypatch.setattr(domain.bookings, "_cancel", racing_cancel)
+    with pytest.raises(IdempotencyConflict):
+        await domain.bookings.cancel(T, ALICE, second.id, "undo")
+
+    async def broken_cancel(tx, tenant, phone, booking_id, key, now):
+        raise ConstraintViolation("check", "bookings_seats_positive")
+
+    monkeypatch.setattr(domain.bookings, "_cancel", broken_cancel)
+    with pytest.raises(ConstraintViolation):
+        await domain.bookings.cancel(T, ALICE, second.id, "other")
+    monkeypatch.undo()
+    assert (await domain.bookings.get(T, ALICE, second.id)).status == "confirmed"

@@ -173,3 +173,16 @@ async def test_sweep_rescues_a_dead_senders_row(outbox):
     row = await outbox.get(row_id)
     assert (row.status, row.attempts) == ("sent", 2)
     assert await Delivery(outbox, client, stale_after_seconds=60).sweep() == 0  # type: ignore[arg-type]
+
+
+async def test_sweep_skips_a_row_another_worker_took_meanwhile(outbox, monkeypatch):
+    (row_id,) = await _rows(outbox, 1, orphan=0)
+    await outbox.claim(row_id)
+
+    async def stale_listing(**_):
+        return [row_id]
+
+    monkeypatch.setattr(outbox, "due", stale_listing)
+    client = ScriptedClient()
+    assert await Delivery(outbox, client).sweep() == 0  # type: ignore[arg-type]
+    assert client.sent == []

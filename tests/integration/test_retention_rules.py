@@ -13,6 +13,7 @@ from typing import Annotated, TypedDict
 import pytest
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.graph import END, START, StateGraph
 
@@ -123,3 +124,9 @@ async def test_delete_thread_erases_one_conversation():
     await delete_thread(saver, "t1")
     assert await _ids(saver, "t1") == []
     assert len(await _ids(saver, "t2")) == 3
+
+
+async def test_postgres_pruning_on_a_single_connection(fresh_pg_url):
+    async with AsyncPostgresSaver.from_conn_string(fresh_pg_url) as saver:
+        await saver.setup()
+        await _check_pruning(saver)
