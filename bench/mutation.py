@@ -27,6 +27,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +36,8 @@ from cosmic_ray.work_db import WorkDB, use_db
 from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
 
 ROOT = Path(__file__).resolve().parents[1]
-PYTEST = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--no-cov"]
+FORKSERVER = Path(__file__).resolve().parent / "pytest_forkserver.py"
+PYTEST_ARGS = ["-x", "-q", "-p", "no:cacheprovider", "--no-cov"]
 
 
 @dataclass(frozen=True)
@@ -178,11 +181,31 @@ class Score:
         return 100.0 * self.killed / judged if judged else 100.0
 
 
-def _test_command(target: Target) -> list[str]:
-    command = [*PYTEST, *[t for t in target.tests if (ROOT / t).exists()]]
+def _pytest_args(target: Target) -> list[str]:
+    args = [*PYTEST_ARGS, *target.tests]
     if target.select:
-        command += ["-k", target.select]
-    return command
+        args += ["-k", target.select]
+    return args
+
+
+@contextmanager
+def _forkserver(socket_path: Path, timeout: float) -> Iterator[None]:
+    """A bench/pytest_forkserver.py server on `socket_path` for the duration."""
+    server = subprocess.Popen(
+        [sys.executable, str(FORKSERVER), "serve", str(socket_path), str(ROOT), str(int(timeout))],
+        cwd=ROOT,
+        env=_env(),
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not socket_path.exists():
+            if server.poll() is not None or time.monotonic() > deadline:
+                sys.exit("the pytest fork server did not start")
+            time.sleep(0.1)
+        yield
+    finally:
+        server.terminate()
+        server.wait()
 
 
 def _env() -> dict[str, str]:
@@ -197,20 +220,29 @@ def run_module(name: str, verbose: bool) -> Score:
     target = TARGETS[name]
     module = ROOT / target.path
     original = module.read_bytes()
-    command = _test_command(target)
+    args = _pytest_args(target)
     started = time.monotonic()
-    baseline = subprocess.run(command, cwd=ROOT, env=_env(), capture_output=True, text=True)
+    baseline = subprocess.run(
+        [sys.executable, "-m", "pytest", *args],
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+    )
     if baseline.returncode != 0:
         sys.exit(f"{name}: the tests fail before any mutation:\n{baseline.stdout[-3000:]}")
+    # A mutant that makes the tests hang (a loop that never ends) is killed at this.
     timeout = 3 * (time.monotonic() - started) + 10
     with tempfile.TemporaryDirectory(prefix=f"mutation-{name}-") as tmp:
         config = Path(tmp) / "config.toml"
         session = Path(tmp) / "session.sqlite"
+        socket_path = Path(tmp) / "pytest.sock"
+        command = [sys.executable, str(FORKSERVER), "run", str(socket_path), *args]
         quoted = " ".join(f"'{part}'" for part in command)
         config.write_text(
             "[cosmic-ray]\n"
             f'module-path = "{target.path}"\n'
-            f"timeout = {timeout:.0f}\n"
+            f"timeout = {timeout + 5:.0f}\n"
             "excluded-modules = []\n"
             f'test-command = "{quoted}"\n'
             "[cosmic-ray.distributor]\n"
@@ -218,7 +250,9 @@ def run_module(name: str, verbose: bool) -> Score:
             encoding="utf-8",
         )
         cosmic = [str(Path(sys.executable).parent / "cosmic-ray")]
-        subprocess.run([*cosmic, "init", str(config), str(session)], cwd=ROOT, check=True)
+        subprocess.run(
+            [*cosmic, "init", str(config), str(session)], cwd=ROOT, check=True, capture_output=True
+        )
         spots = _annotation_spans(original.decode("utf-8"))
         with use_db(str(session), WorkDB.Mode.open) as db:
             for item in list(db.pending_work_items):
@@ -230,13 +264,14 @@ def run_module(name: str, verbose: bool) -> Score:
                         WorkResult(worker_outcome=WorkerOutcome.SKIPPED, output=reason),
                     )
         try:
-            subprocess.run(
-                [*cosmic, "exec", str(config), str(session)],
-                cwd=ROOT,
-                env=_env(),
-                check=True,
-                capture_output=not verbose,
-            )
+            with _forkserver(socket_path, timeout):
+                subprocess.run(
+                    [*cosmic, "exec", str(config), str(session)],
+                    cwd=ROOT,
+                    env=_env(),
+                    check=True,
+                    capture_output=not verbose,
+                )
         finally:
             if module.read_bytes() != original:
                 module.write_bytes(original)

@@ -64,6 +64,12 @@ def test_a_french_request_has_french_buttons_and_texts(monkeypatch):
     assert decision == Decision(False, FR["cancelled"])
 
 
+def test_only_french_gets_french_buttons(monkeypatch):
+    for language in ("rw", "sw", "en"):
+        request, _ = decide(monkeypatch, "no", language=language)
+        assert [o["title"] for o in request["options"]] == ["Yes", "No"]
+
+
 def test_a_yes_up_to_the_deadline_approves(monkeypatch):
     deadline = ASKED + timedelta(seconds=TTL)
     assert decide(monkeypatch, "yes", now=deadline)[1] == Decision(True)
@@ -141,6 +147,8 @@ def test_a_dict_answer_prefers_its_verdict_over_its_text(monkeypatch):
         ("it", "other"),
         ("it it", "other"),
         ("no thanks yes", "other"),
+        ("cancel and", "other"),
+        ("no hello", "other"),
     ],
 )
 def test_politeness_accents_and_repeats(text, verdict):
