@@ -340,3 +340,14 @@ async def test_posted_records_are_frozen(domain):
     assert posted is not None
     with pytest.raises(dataclasses.FrozenInstanceError):
         posted.source_balance = 0  # type: ignore[misc]
+
+
+async def test_post_transfer_takes_its_sides_by_name_only(domain):
+    """Source and target are keyword-only, so a call cannot swap them by position."""
+    await fund(domain, ALICE, 1_000)
+    await domain.profiles.get_or_create(T, BOB)
+    async with domain.db.transaction() as tx:
+        wallets = await lock_wallets(tx, T, [ALICE, BOB])
+        with pytest.raises(TypeError):
+            await post_transfer(tx, T, "transfer", "k", wallets, BOB, ALICE, 10, None, START)  # type: ignore[misc]
+    assert await domain.wallets.balance(T, ALICE) == 1_000
