@@ -26,6 +26,7 @@ from agentgraph.domain.ledger import TREASURY, find_transfer, lock_wallets, post
 from agentgraph.domain.wallets import (
     MAX_AMOUNT,
     NOTE_MAX_LENGTH,
+    Wallets,
     check_amount,
     check_key,
     clean_note,
@@ -351,3 +352,28 @@ async def test_post_transfer_takes_its_sides_by_name_only(domain):
         with pytest.raises(TypeError):
             await post_transfer(tx, T, "transfer", "k", wallets, BOB, ALICE, 10, None, START)  # type: ignore[misc]
     assert await domain.wallets.balance(T, ALICE) == 1_000
+
+
+async def test_default_limits_are_half_a_million_each(domain, clock):
+    wallets = Wallets(domain.db, clock)
+    assert (wallets.transfer_limit, wallets.daily_transfer_limit) == (500_000, 500_000)
+    await fund(domain, ALICE, 2_000_000)
+    await domain.profiles.get_or_create(T, BOB)
+    with pytest.raises(LimitExceeded) as info:
+        await wallets.transfer(T, ALICE, BOB, 500_001, "big")
+    assert (info.value.scope, info.value.limit) == ("per_transfer", 500_000)
+    await wallets.transfer(T, ALICE, BOB, 500_000, "max")
+    assert await wallets.daily_room(T, ALICE) == 0
+    with pytest.raises(TypeError):
+        Wallets(domain.db, clock, 1, 2)  # type: ignore[misc]
+
+
+async def test_a_transfer_dated_tomorrow_does_not_count_today(domain, clock):
+    await fund(domain, ALICE, 50_000)
+    await domain.profiles.get_or_create(T, BOB)
+    clock.set(START + timedelta(days=1))
+    await domain.wallets.transfer(T, ALICE, BOB, 4_000, "tomorrow")
+    # Another process whose clock is still today sees none of it.
+    today = Wallets(domain.db, ManualClock(START), daily_transfer_limit=15_000)
+    assert await today.daily_room(T, ALICE) == 15_000
+    assert await domain.wallets.daily_room(T, ALICE) == 11_000
