@@ -7,6 +7,7 @@ graph round trip is tested in test_checkpoint_interrupts.py and the flow tests).
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -158,3 +159,17 @@ def test_politeness_accents_and_repeats(text, verdict):
 def test_an_unknown_language_reads_english_texts():
     assert confirmation_text("expired", "rw-xx", PROMPTS) == EN["expired"]
     assert confirmation_text("suffix", "fr", PROMPTS) == FR["suffix"]
+
+
+def test_a_decision_cannot_be_turned_into_an_approval_afterwards():
+    refused = Decision(False, EN["cancelled"])
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        refused.approved = True  # type: ignore[misc]
+
+
+def test_the_vocabulary_is_folded_once_per_prompt_library():
+    confirm._answer_words.cache_clear()
+    for text in ("yes", "no", "maybe"):
+        classify_answer(text, PROMPTS)
+    info = confirm._answer_words.cache_info()
+    assert (info.misses, info.hits) == (1, 2)
