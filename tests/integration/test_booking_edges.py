@@ -12,6 +12,7 @@ import pytest
 
 from agentgraph.clock import ManualClock
 from agentgraph.domain import (
+    AlreadyCancelled,
     BookingNotFound,
     IdempotencyConflict,
     InsufficientFunds,
@@ -250,3 +251,32 @@ async def test_a_cancel_key_taken_by_a_concurrent_cancel_is_a_conflict(domain, m
         await domain.bookings.cancel(T, ALICE, second.id, "other")
     monkeypatch.undo()
     assert (await domain.bookings.get(T, ALICE, second.id)).status == "confirmed"
+
+
+async def test_a_one_franc_fare_is_charged_and_refunded(domain):
+    await fund(domain, ALICE, 10)
+    trip = await add_trip(domain, price=1)
+    booking = await domain.bookings.create(T, ALICE, trip.id, 1, "b")
+    assert await domain.wallets.balance(T, ALICE) == 9
+    await domain.bookings.cancel(T, ALICE, booking.id, "c")
+    assert await domain.wallets.balance(T, ALICE) == 10
+
+
+async def test_a_second_cancel_under_any_other_key_is_refused(domain, clock):
+    await fund(domain, ALICE, 10_000)
+    trip = await add_trip(domain)
+    booking = await domain.bookings.create(T, ALICE, trip.id, 1, "b")
+    await domain.bookings.cancel(T, ALICE, booking.id, "m")
+    for key in ("a", "z"):
+        with pytest.raises(AlreadyCancelled):
+            await domain.bookings.cancel(T, ALICE, booking.id, key)
+
+
+async def test_a_booking_on_a_departed_trip_cannot_be_cancelled(domain, clock):
+    await fund(domain, ALICE, 10_000)
+    trip = await add_trip(domain, hours=1)
+    booking = await domain.bookings.create(T, ALICE, trip.id, 1, "b")
+    clock.set(START + timedelta(hours=3))
+    with pytest.raises(TripDeparted):
+        await domain.bookings.cancel(T, ALICE, booking.id, "late")
+    assert await domain.wallets.balance(T, ALICE) == 7_500
