@@ -292,3 +292,15 @@ async def test_a_status_naming_a_row_settles_it(db):
         ("failed", "w2", 131047, "outside the 24-hour window"),
         ("failed", "w3", 131026, "Undeliverable"),
     ]
+
+
+async def test_sent_and_read_statuses_never_fail_a_row(db):
+    one, two = (await _turn(db, ["m1"], [_text("a"), _text("b")])).ids
+    outbox = Outbox(db)
+    assert await outbox.mark_sent_by_status(one, "w1", "sent", None, None) is True
+    assert await outbox.mark_sent_by_status(two, "w2", "read", None, None) is True
+    assert [(await outbox.get(i)).status for i in (one, two)] == ["sent", "sent"]
+    statuses = MessageStatuses(db)
+    assert await statuses.record(_status("w1", "read")) is True
+    assert await statuses.record(_status("w2", "sent")) is True
+    assert [(await outbox.get(i)).status for i in (one, two)] == ["sent", "sent"]

@@ -148,3 +148,8 @@ async def test_the_redis_limiter_sends_its_windows_and_reads_the_outcome(clock, 
         ([f"p:rl:m:u:{minute}", f"p:rl:d:u:{day}", f"p:rl:r:u:{day}"], [120, 172_800, 3, 7])
     ]
     assert (MINUTE_KEY_TTL, DAY_KEY_TTL) == (120, 2 * DAY)
+
+
+async def test_a_quota_of_one_answers_the_first_message_of_the_day(clock):
+    limiter = MemoryRateLimiter(per_minute=5, per_day=1)
+    assert await hits(limiter, 2) == [RateDecision(True), RateDecision(False, "day")]
