@@ -19,6 +19,7 @@ from typing import Any
 
 __all__ = ["DEFAULT_PROMPTS_DIR", "PromptLibrary", "prompt_library"]
 
+
 def _shipped_prompts() -> Path:
     """The prompts/ folder of the source tree, or the copy a wheel installs as the
     package `agentgraph.bundled_prompts` (the source tree's wins when both exist)."""
