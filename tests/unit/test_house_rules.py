@@ -30,6 +30,7 @@ TOOLS = {
     "mypy": ".ci/run",
     "import-linter": "tests/unit/test_house_rules.py",
     "pytest-asyncio": "pyproject.toml",
+    "pytest-cov": "pyproject.toml",
     "langgraph-cli": "tests/e2e/test_langgraph_dev.py",
 }
 
