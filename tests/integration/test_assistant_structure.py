@@ -8,6 +8,8 @@ from __future__ import annotations
 from langchain_core.messages import AIMessage, ToolMessage
 from pydantic import Field
 
+from agentgraph.agents.roster import Rosters
+from agentgraph.prompts import prompt_library
 from agentgraph.testing import ScriptedChatModel, tool_call
 
 ALICE = "+250788000001"
@@ -107,6 +109,8 @@ async def test_the_compiled_graph_has_exactly_its_nodes_and_edges(sqlite_setting
         *{(agent, "tools", True) for agent in AGENTS},
         *{(agent, "__end__", True) for agent in AGENTS},
         *{("tools", agent, True) for agent in AGENTS},
+        # A specialist the registry switched off hands its conversation back to triage.
+        *{(agent, "triage", True) for agent in AGENTS if agent != "triage"},
     }
 
 
@@ -123,9 +127,16 @@ class ToolRecordingModel(ScriptedChatModel):
 async def test_each_agent_is_bound_to_exactly_its_tools(sqlite_settings, open_seeded):
     model = ToolRecordingModel(responses=[], bound=[])
     common = {"get_user_profile", "update_preferences", "escalate_to_human"}
-    async with open_seeded(sqlite_settings, model):
-        pass
-    # Agents are built in this order: triage, booking, payment, support.
+    support = {
+        "search_help_articles", "create_ticket", "ticket_status", "get_customer_info",
+        "get_subscription_details", "list_invoices", *common,
+    }  # fmt: skip
+    async with open_seeded(sqlite_settings, model) as assistant:
+        rosters = Rosters(assistant.persistence.domain.agent_view, prompt_library())
+        easymo = await rosters.for_tenant("easymo")
+        acme = await rosters.for_tenant("acme")
+        for agent in AGENTS:
+            easymo.offered(agent).bound(model)  # what the agent node hands the model
     assert model.bound == [
         {"transfer_to_booking", "transfer_to_payment", "transfer_to_support"},
         {
@@ -137,12 +148,16 @@ async def test_each_agent_is_bound_to_exactly_its_tools(sqlite_settings, open_se
             "check_balance", "transaction_history", "transfer_money", *common,
             "transfer_to_triage", "transfer_to_booking", "transfer_to_support",
         },
-        {
-            "search_help_articles", "create_ticket", "ticket_status", "get_customer_info",
-            "get_subscription_details", "list_invoices", *common,
-            "transfer_to_triage", "transfer_to_booking", "transfer_to_payment",
-        },
+        {*support, "transfer_to_triage", "transfer_to_booking", "transfer_to_payment"},
     ]  # fmt: skip
+    assert [set(easymo.allowed(agent)) for agent in AGENTS] == model.bound
+    # acme runs triage and support only: no wallet, no trips, no handoff to them.
+    assert {agent: set(acme.allowed(agent)) for agent in AGENTS} == {
+        "triage": {"transfer_to_support"},
+        "booking": set(),
+        "payment": set(),
+        "support": {*support, "transfer_to_triage"},
+    }
 
 
 async def test_a_negative_amount_is_refused_with_the_reason(sqlite_settings, open_seeded):
