@@ -17,9 +17,12 @@ from types import TracebackType
 from agentgraph.clock import KIGALI, SYSTEM_CLOCK, Clock
 from agentgraph.domain import migrations
 from agentgraph.domain.accounts import Accounts
+from agentgraph.domain.api_keys import ApiKeys
+from agentgraph.domain.app_keys import AppKeys
 from agentgraph.domain.bookings import Bookings
 from agentgraph.domain.db import Database, Engine, PoolType, PostgresDatabase, SqliteDatabase
 from agentgraph.domain.flags import Flags
+from agentgraph.domain.operators import Operators
 from agentgraph.domain.profiles import Profiles
 from agentgraph.domain.pseudonyms import Pseudonyms
 from agentgraph.domain.support import Support
@@ -35,7 +38,8 @@ from agentgraph.domain.wallets import (
 
 class Domain:
     """The business backend. Repositories are attributes (`tenants`, `profiles`,
-    `wallets`, `trips`, `bookings`, `support`, `accounts`, `flags`, `pseudonyms`); every
+    `wallets`, `trips`, `bookings`, `support`, `accounts`, `flags`, `pseudonyms`,
+    `operators`, `api_keys`, `app_keys`); every
     method takes the tenant slug first. `pseudonym_key` is AGENTGRAPH_PSEUDONYM_KEY's
     bytes (None: the key kept in the database)."""
 
@@ -69,6 +73,9 @@ class Domain:
         self.tenants = Tenants(db, self.clock)
         self.tenant_names = TenantNames(self.tenants)
         self.pseudonyms = Pseudonyms(db, self.clock, pseudonym_key)
+        self.operators = Operators(db, self.clock)
+        self.api_keys = ApiKeys(db, self.clock)
+        self.app_keys = AppKeys(db, self.clock)
 
     @classmethod
     async def sqlite(
