@@ -78,9 +78,14 @@ class InvalidEmail(DomainError):
 
 class InvalidRole(DomainError):
     """An unknown role, or a role and tenant that do not go together (a super admin has
-    no tenant; every other role needs one)."""
+    no tenant; every other role needs one). `field` names the input to fix: `role` or
+    `tenant`."""
 
     code = "invalid_role"
+
+    def __init__(self, user_message: str, field: str = "role") -> None:
+        super().__init__(user_message)
+        self.field = field
 
 
 def normalize_email(email: object) -> str:
@@ -102,7 +107,8 @@ def check_role(role: str, tenant: str | None) -> None:
         raise InvalidRole(
             "A super_admin has no tenant."
             if tenant is not None
-            else f"A {role} belongs to a tenant: give one."
+            else f"A {role} belongs to a tenant: give one.",
+            field="tenant",
         )
 
 

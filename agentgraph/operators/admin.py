@@ -174,7 +174,7 @@ class OperatorAdmin:
         _may_grant(principal, role)
         target = await self._tenant_for(principal, tenant)
         if target is None:
-            raise InvalidRole("An API key belongs to a tenant: give one.")
+            raise InvalidRole("An API key belongs to a tenant: give one.", field="tenant")
         return await create_api_key(
             self.domain, tenant=target, role=role, name=name, created_by=principal.subject
         )

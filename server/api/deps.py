@@ -147,7 +147,7 @@ def _domain_answer(exc: DomainError) -> JSONResponse:
     status = _STATUS.get(exc.code)
     if status is not None:
         return JSONResponse({"detail": exc.user_message}, status_code=status)
-    field = _FIELD.get(exc.code, "body")
+    field = getattr(exc, "field", None) or _FIELD.get(exc.code, "body")
     detail = [{"loc": ["body", field], "msg": exc.user_message, "type": exc.code}]
     return JSONResponse({"detail": detail}, status_code=422)
 
