@@ -107,7 +107,7 @@ def check_role(role: str, tenant: str | None) -> None:
         raise InvalidRole(
             "A super_admin has no tenant."
             if tenant is not None
-            else f"A {role} belongs to a tenant: give one.",
+            else f"The role {role} belongs to a tenant: give one.",
             field="tenant",
         )
 
