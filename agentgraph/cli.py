@@ -7,6 +7,8 @@
     agentgraph demo seed
     agentgraph agents list [--tenant T]
     agentgraph agents set-status AGENT_ID active|inactive|maintenance [--message M] [--tenant T]
+    agentgraph admin create-user --email E --role R [--tenant T] --password-stdin
+    agentgraph admin create-key --tenant T --role R --name N
 
 `chat` is interactive on a terminal; on a pipe it reads one message per line and
 prints the replies (or, with --jsonl, one JSON object per input line). `worker` runs
@@ -28,6 +30,7 @@ from typing import Any, TextIO
 
 from langchain_core.language_models import BaseChatModel
 
+from agentgraph.cli_admin import add_admin_parser, print_demo_operators, run_admin
 from agentgraph.config import ConfigError, Settings, load_settings
 from agentgraph.domain import Domain, DomainError, TenantNotFound
 from agentgraph.domain.phones import normalize_phone
@@ -91,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--message", default=None, help="what users are told in maintenance")
     status.add_argument("--tenant", default=None, help="tenant id (a global agent: its config)")
     status.add_argument("--actor", default="cli", help="who to record in the agent's history")
+    add_admin_parser(sub)
     return parser
 
 
@@ -116,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_db_upgrade(settings))
         if args.command == "agents":
             return asyncio.run(_agents(settings, args))
+        if args.command == "admin":
+            return asyncio.run(run_admin(settings, args))
         return asyncio.run(_demo_seed(settings))
     except KeyboardInterrupt:
         return 130
@@ -135,10 +141,10 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
     if settings.production and settings.whatsapp_app_secret is None:
         print("agentgraph: WHATSAPP_APP_SECRET is required in production mode", file=sys.stderr)
         return 2
-    if settings.production and settings.engagement_api_token is None:
+    if settings.production and settings.jwt_secret is None:
         print(
-            "agentgraph: ENGAGEMENT_API_TOKEN is required in production mode (the event "
-            "settings API and WebSockets would be open)",
+            "agentgraph: AGENTGRAPH_JWT_SECRET is required in production mode (it signs "
+            "operator tokens)",
             file=sys.stderr,
         )
         return 2
@@ -197,7 +203,8 @@ async def _demo_seed(settings: Settings) -> int:
 
     async with open_persistence(settings) as persistence:
         summary = await seed_demo(persistence.domain)
-    print("demo data ready: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
+        print("demo data ready: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
+        await print_demo_operators(persistence.domain)
     return 0
 
 

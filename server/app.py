@@ -25,6 +25,7 @@ from agentgraph.runtime.assistant import open_assistant
 from agentgraph.runtime.channel import open_whatsapp_channel
 from agentgraph.runtime.heap import ConnectionSweeper, settle_heap
 from agentgraph.runtime.worker import consuming
+from server import api as operator_api
 from server import events as events_routes
 from server import health, metrics
 from server import whatsapp as whatsapp_routes
@@ -80,17 +81,18 @@ def create_app(
     model: BaseChatModel | None = None,
     clock: Clock = SYSTEM_CLOCK,
 ) -> AgentgraphApp:
-    """Build the app; `model` overrides the configured chat model and `clock` the
-    system clock (tests)."""
+    """Build the app; `model` overrides the configured chat model and `clock` the time
+    the domain, the channel and the operator API's tokens and login limits read (tests)."""
     settings = settings or get_settings()
     if settings.production and settings.whatsapp_app_secret is None:
         raise ConfigError(
             "WHATSAPP_APP_SECRET: required in production mode (AGENTGRAPH_PRODUCTION)"
         )
-    if settings.production and settings.engagement_api_token is None:
+    if settings.production and settings.jwt_secret is None:
+        # Then the event routes take an operator credential even without ENGAGEMENT_API_TOKEN.
         raise ConfigError(
-            "ENGAGEMENT_API_TOKEN: required in production mode (AGENTGRAPH_PRODUCTION); "
-            "without it the event settings API and WebSockets are open to anyone"
+            "AGENTGRAPH_JWT_SECRET: required in production mode (AGENTGRAPH_PRODUCTION); "
+            "it signs operator tokens"
         )
 
     @asynccontextmanager
@@ -116,7 +118,12 @@ def create_app(
                     app.state.health_checks["queue"] = channel.check_queue
                     if settings.redis_url:
                         app.state.health_checks["redis"] = channel.check_redis
-                    async with events_routes.open_conductor(app, settings, assistant.persistence):
+                    async with (
+                        events_routes.open_conductor(app, settings, assistant.persistence),
+                        operator_api.open_operator_api(
+                            app, settings, assistant.persistence.domain, clock=clock
+                        ),
+                    ):
                         settle_heap()
                         yield
 
@@ -133,4 +140,5 @@ def create_app(
     app.include_router(metrics.router)
     app.include_router(whatsapp_routes.router)
     app.include_router(events_routes.router)
+    app.include_router(operator_api.router)
     return app

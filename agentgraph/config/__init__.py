@@ -176,7 +176,8 @@ class Settings(EngagementSettings):
     production: bool = Field(
         default=False,
         validation_alias="AGENTGRAPH_PRODUCTION",
-        description="Production mode: the server refuses to start without WHATSAPP_APP_SECRET.",
+        description="Production mode: the server refuses to start without WHATSAPP_APP_SECRET "
+        "and AGENTGRAPH_JWT_SECRET.",
     )
     redis_prefix: str = Field(
         default="agentgraph", validation_alias="AGENTGRAPH_REDIS_PREFIX", min_length=1
@@ -254,6 +255,24 @@ class Settings(EngagementSettings):
         validation_alias="AGENTGRAPH_PSEUDONYM_KEY",
         description="Key of the hash that turns a user's phone into the pseudonym in thread "
         "ids; unset, a random key is made once and kept in the database.",
+    )
+
+    # Operator API (accounts, roles, API keys): docs/api.md
+    jwt_secret: SecretStr | None = Field(
+        default=None,
+        min_length=32,
+        validation_alias="AGENTGRAPH_JWT_SECRET",
+        description="HMAC key of operator JWTs (32+ characters); required in production. "
+        "Unset: a random key made once and kept in the database (a warning is logged).",
+    )
+    login_max_failures: int = Field(
+        default=5, ge=1, validation_alias="AGENTGRAPH_LOGIN_MAX_FAILURES"
+    )
+    login_max_failures_per_ip: int = Field(
+        default=20, ge=1, validation_alias="AGENTGRAPH_LOGIN_MAX_FAILURES_PER_IP"
+    )
+    login_window_seconds: int = Field(
+        default=900, ge=1, validation_alias="AGENTGRAPH_LOGIN_WINDOW_SECONDS"
     )
 
     @field_validator("database_url")

@@ -20,9 +20,12 @@ from agentgraph.domain.accounts import Accounts
 from agentgraph.domain.agent_records import RegistryRules
 from agentgraph.domain.agent_view import AgentView, ChangeSignal
 from agentgraph.domain.agents import AgentRegistry
+from agentgraph.domain.api_keys import ApiKeys
+from agentgraph.domain.app_keys import AppKeys
 from agentgraph.domain.bookings import Bookings
 from agentgraph.domain.db import Database, Engine, PoolType, PostgresDatabase, SqliteDatabase
 from agentgraph.domain.flags import Flags
+from agentgraph.domain.operators import Operators
 from agentgraph.domain.profiles import Profiles
 from agentgraph.domain.pseudonyms import Pseudonyms
 from agentgraph.domain.support import Support
@@ -39,7 +42,8 @@ from agentgraph.domain.wallets import (
 class Domain:
     """The business backend. Repositories are attributes (`tenants`, `profiles`,
     `wallets`, `trips`, `bookings`, `support`, `accounts`, `flags`, `pseudonyms`,
-    `agents`); every method takes the tenant slug first. `pseudonym_key` is
+    `agents`, `operators`, `api_keys`, `app_keys`); every method takes the tenant slug
+    first (the operator repositories take a `scope`). `pseudonym_key` is
     AGENTGRAPH_PSEUDONYM_KEY's bytes (None: the key kept in the database).
     `registry_rules` (tool names, allowed models) lets `agents` accept writes;
     `agent_view` is the assistant's cached view of it."""
@@ -74,11 +78,14 @@ class Domain:
         self.flags = Flags(db, self.clock)
         self.tenants = Tenants(db, self.clock)
         self.tenant_names = TenantNames(self.tenants)
-        self.pseudonyms = Pseudonyms(db, self.clock, pseudonym_key)
         self.agents = AgentRegistry(db, self.clock, registry_rules)
         self.agent_signal = ChangeSignal()
         self.agents.listeners.append(self.agent_signal)
         self.agent_view = AgentView(self.agents, self.agent_signal)
+        self.operators = Operators(db, self.clock)
+        self.api_keys = ApiKeys(db, self.clock)
+        self.app_keys = AppKeys(db, self.clock)
+        self.pseudonyms = Pseudonyms(db, self.clock, self.app_keys, pseudonym_key)
 
     @classmethod
     async def sqlite(

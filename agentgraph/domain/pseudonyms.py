@@ -16,9 +16,9 @@ import asyncio
 import base64
 import hashlib
 import hmac
-import secrets
 
 from agentgraph.clock import Clock
+from agentgraph.domain.app_keys import AppKeys
 from agentgraph.domain.db import Database
 
 __all__ = ["PSEUDONYM_LENGTH", "Pseudonyms", "pseudonym"]
@@ -39,8 +39,11 @@ def pseudonym(key: bytes, tenant: str, user: str) -> str:
 class Pseudonyms:
     """`domain.pseudonyms`: the keyed pseudonym of each user and the way back."""
 
-    def __init__(self, db: Database, clock: Clock, key: bytes | None = None) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, app_keys: AppKeys, key: bytes | None = None
+    ) -> None:
         self._db = db
+        self._app_keys = app_keys
         self._clock = clock
         self._key = key
         self._key_lock = asyncio.Lock()
@@ -52,19 +55,7 @@ class Pseudonyms:
             return self._key
         async with self._key_lock:
             if self._key is None:
-                fresh = secrets.token_hex(32)
-                # Two processes starting together both insert; the first one wins.
-                await self._db.execute(
-                    "INSERT INTO app_keys (name, value, created_at) VALUES (?, ?, ?) "
-                    "ON CONFLICT (name) DO NOTHING",
-                    [_KEY_NAME, fresh, self._clock.now()],
-                )
-                row = await self._db.fetchone(
-                    "SELECT value FROM app_keys WHERE name = ?", [_KEY_NAME]
-                )
-                if row is None:  # inserted above unless it already existed
-                    raise RuntimeError("app_keys holds no pseudonym key after inserting one")
-                self._key = bytes.fromhex(str(row["value"]))
+                self._key = bytes.fromhex(await self._app_keys.get_or_create(_KEY_NAME))
         return self._key
 
     async def of(self, tenant: str, user: str) -> str:

@@ -1,10 +1,13 @@
 """What the event routes may ask for: the process's engagement service, valid ids, and
-the optional shared secret.
+the credential the guarded routes need.
 
-When `ENGAGEMENT_API_TOKEN` is set, the organizer and signal WebSockets and `PUT
-/settings` require it, as the query parameter `token` or an `Authorization: Bearer`
-header: HTTP answers 401 without it, a WebSocket is closed with code 1008 before it
-is accepted. Unset, the routes are open (put them behind your own gateway).
+The organizer and signal WebSockets and `PUT /settings` accept, as the query
+parameter `token` or an `Authorization: Bearer` header, either the shared secret
+`ENGAGEMENT_API_TOKEN` or an operator credential of an organizer (a `tenant_admin`
+or `super_admin` access token or API key, see `server.api`). They require one when
+`ENGAGEMENT_API_TOKEN` is set or in production mode: HTTP answers 401 without it, a
+WebSocket is closed with code 1008 before it is accepted. Otherwise (development
+without the token) the routes are open.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from fastapi import Depends, HTTPException, Path, Request, WebSocket
 from starlette.requests import HTTPConnection
 
 from agentgraph.engagement.service import EngagementService
+from agentgraph.operators import ADMIN_ROLES
+from server.api.deps import principal_of
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
@@ -31,23 +36,28 @@ def get_engagement(request: Request) -> EngagementService:
 EngagementDep = Annotated[EngagementService, Depends(get_engagement)]
 
 
-def token_ok(connection: HTTPConnection) -> bool:
-    """True when no token is configured or the connection presents the right one."""
+async def token_ok(connection: HTTPConnection) -> bool:
+    """True when the connection presents the shared secret or an organizer's operator
+    credential, or when neither is required (see the module docstring)."""
     service: EngagementService = connection.app.state.engagement
     secret = service.settings.engagement_api_token
     expected = secret.get_secret_value() if secret is not None else ""
-    if not expected:
-        return True
     given = connection.query_params.get("token")
     header = connection.headers.get("authorization", "")
     if given is None and header[:7].lower() == "bearer ":
         given = header[7:].strip()
-    return given is not None and hmac.compare_digest(given.encode(), expected.encode())
+    if given and expected and hmac.compare_digest(given.encode(), expected.encode()):
+        return True
+    if given:
+        principal = await principal_of(connection, given)
+        if principal is not None and principal.role in ADMIN_ROLES:
+            return True
+    return not expected and not service.settings.production
 
 
-def require_token(request: Request) -> None:
-    """Dependency for HTTP routes: 401 unless the shared secret is presented."""
-    if not token_ok(request):
+async def require_token(request: Request) -> None:
+    """Dependency for HTTP routes: 401 unless an accepted credential is presented."""
+    if not await token_ok(request):
         raise HTTPException(
             status_code=401,
             detail="missing or wrong engagement API token",
@@ -57,7 +67,7 @@ def require_token(request: Request) -> None:
 
 async def refuse_unauthorized(websocket: WebSocket) -> bool:
     """Close a WebSocket with 1008 (before accepting) when the token is wrong; True if so."""
-    if token_ok(websocket):
+    if await token_ok(websocket):
         return False
     await websocket.close(code=1008, reason="missing or wrong engagement API token")
     return True

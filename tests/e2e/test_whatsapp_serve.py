@@ -159,8 +159,8 @@ def test_serve_refuses_production_without_a_secret(tmp_path):
     assert result.returncode == 2 and "WHATSAPP_APP_SECRET" in result.stderr
 
 
-def test_serve_refuses_production_with_open_event_endpoints(tmp_path):
-    env = _env(tmp_path, AGENTGRAPH_PRODUCTION="true")
+def test_serve_refuses_production_without_a_jwt_secret(tmp_path):
+    env = _env(tmp_path, AGENTGRAPH_PRODUCTION="true", ENGAGEMENT_API_TOKEN="ws-s3cret")
     result = subprocess.run(
         [sys.executable, "-m", "agentgraph.cli", "serve"],
         env=env,
@@ -169,7 +169,8 @@ def test_serve_refuses_production_with_open_event_endpoints(tmp_path):
         text=True,
         timeout=60,
     )
-    assert result.returncode == 2 and "ENGAGEMENT_API_TOKEN" in result.stderr
+    assert result.returncode == 2
+    assert "AGENTGRAPH_JWT_SECRET is required in production mode" in result.stderr
 
 
 async def test_serve_with_two_workers_on_redis(tmp_path, fresh_pg_url, redis_url, redis_prefix):

@@ -355,11 +355,10 @@ def test_production_mode_requires_an_app_secret(sqlite_settings):
 
     with pytest.raises(ConfigError, match="WHATSAPP_APP_SECRET"):
         create_app(sqlite_settings.model_copy(update={"production": True}))
-    no_events_token = {"production": True, "whatsapp_app_secret": APP_SECRET}
-    with pytest.raises(ConfigError, match="ENGAGEMENT_API_TOKEN"):
-        create_app(sqlite_settings.model_copy(update=no_events_token))
+    no_jwt_secret = {"production": True, "whatsapp_app_secret": APP_SECRET}
+    with pytest.raises(ConfigError, match="AGENTGRAPH_JWT_SECRET"):
+        create_app(sqlite_settings.model_copy(update=no_jwt_secret))
+    # The event routes then take operator credentials: ENGAGEMENT_API_TOKEN is optional.
     assert create_app(
-        sqlite_settings.model_copy(
-            update={**no_events_token, "engagement_api_token": SecretStr("events")}
-        )
+        sqlite_settings.model_copy(update={**no_jwt_secret, "jwt_secret": SecretStr("j" * 32)})
     )
