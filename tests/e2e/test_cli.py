@@ -164,7 +164,7 @@ def test_an_urgent_ticket_hands_the_conversation_to_a_person(seeded_dir):
     rows = chat(
         ["my transfer failed and money is missing, open a ticket", "hello?"],
         seeded_dir,
-        user="+250788000010",
+        user="+250788000011",
     )
     assert "urgent priority" in rows[0]["replies"][-1]
     assert rows[1]["replies"] == []
