@@ -9,6 +9,7 @@
     agentgraph agents set-status AGENT_ID active|inactive|maintenance [--message M] [--tenant T]
     agentgraph admin create-user --email E --role R [--tenant T] --password-stdin
     agentgraph admin create-key --tenant T --role R --name N
+    agentgraph inbox list|reply|release ...
 
 `chat` is interactive on a terminal; on a pipe it reads one message per line and
 prints the replies (or, with --jsonl, one JSON object per input line). `worker` runs
@@ -31,6 +32,7 @@ from typing import Any, TextIO
 from langchain_core.language_models import BaseChatModel
 
 from agentgraph.cli_admin import add_admin_parser, print_demo_operators, run_admin
+from agentgraph.cli_inbox import add_inbox_parser, run_inbox
 from agentgraph.config import ConfigError, Settings, load_settings
 from agentgraph.domain import Domain, DomainError, TenantNotFound
 from agentgraph.domain.phones import normalize_phone
@@ -95,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--tenant", default=None, help="tenant id (a global agent: its config)")
     status.add_argument("--actor", default="cli", help="who to record in the agent's history")
     add_admin_parser(sub)
+    add_inbox_parser(sub)
     return parser
 
 
@@ -122,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_agents(settings, args))
         if args.command == "admin":
             return asyncio.run(run_admin(settings, args))
+        if args.command == "inbox":
+            return asyncio.run(run_inbox(settings, args))
         return asyncio.run(_demo_seed(settings))
     except KeyboardInterrupt:
         return 130

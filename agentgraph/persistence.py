@@ -11,7 +11,8 @@ across processes, so every process may call it at start-up. `Persistence.locatio
 says where the data lives (the Postgres URL without its password, or the data
 directory's absolute path). The domain gets the agent registry's rules (the tool
 catalogue, the model allow-list) and, with `REDIS_URL`, a Redis client that shares
-registry changes between processes (`agentgraph.domain.agent_view`).
+registry changes between processes (`agentgraph.domain.agent_view`) and the
+human inbox's events (`agentgraph.domain.inbox_feed`).
 """
 
 from __future__ import annotations
@@ -144,7 +145,7 @@ def _domain_from(settings: Settings, pool: AsyncConnectionPool, clock: Clock | N
 
 @asynccontextmanager
 async def _sharing_registry(settings: Settings, domain: Domain) -> AsyncIterator[None]:
-    """With REDIS_URL, registry changes are announced and read on Redis while open."""
+    """With REDIS_URL, registry changes and inbox events go through Redis while open."""
     domain.agent_view.refresh_seconds = settings.registry_refresh_seconds
     if not settings.redis_url:
         yield
@@ -153,6 +154,7 @@ async def _sharing_registry(settings: Settings, domain: Domain) -> AsyncIterator
 
     client = aioredis.from_url(settings.redis_url, decode_responses=True)
     domain.agent_signal.share(client, f"{settings.redis_prefix}:agents:version")
+    domain.inbox_feed.share(client, f"{settings.redis_prefix}:inbox")
     try:
         yield
     finally:

@@ -214,6 +214,13 @@ class Settings(EngagementSettings):
     lock_ttl_seconds: float = Field(
         default=30.0, gt=0, validation_alias="AGENTGRAPH_LOCK_TTL_SECONDS"
     )
+    escalate_after_failures: int = Field(
+        default=3,
+        ge=0,
+        validation_alias="AGENTGRAPH_ESCALATE_AFTER_FAILURES",
+        description="Hand a WhatsApp conversation to a person after this many failed turns "
+        "in a row (0: never).",
+    )
     outbox_max_attempts: int = Field(
         default=6, ge=1, validation_alias="AGENTGRAPH_OUTBOX_MAX_ATTEMPTS"
     )

@@ -25,6 +25,9 @@ from agentgraph.domain.app_keys import AppKeys
 from agentgraph.domain.bookings import Bookings
 from agentgraph.domain.db import Database, Engine, PoolType, PostgresDatabase, SqliteDatabase
 from agentgraph.domain.flags import Flags
+from agentgraph.domain.human_inbox import HumanInbox
+from agentgraph.domain.inbox_feed import InboxFeed
+from agentgraph.domain.inbox_templates import InboxTemplates
 from agentgraph.domain.operators import Operators
 from agentgraph.domain.profiles import Profiles
 from agentgraph.domain.pseudonyms import Pseudonyms
@@ -42,9 +45,10 @@ from agentgraph.domain.wallets import (
 class Domain:
     """The business backend. Repositories are attributes (`tenants`, `profiles`,
     `wallets`, `trips`, `bookings`, `support`, `accounts`, `flags`, `pseudonyms`,
-    `agents`, `operators`, `api_keys`, `app_keys`); every method takes the tenant slug
-    first (the operator repositories take a `scope`). `pseudonym_key` is
-    AGENTGRAPH_PSEUDONYM_KEY's bytes (None: the key kept in the database).
+    `agents`, `operators`, `api_keys`, `app_keys`, `human_inbox`, `inbox_feed`,
+    `inbox_templates`);
+    every method takes the tenant slug first (the operator repositories take a `scope`).
+    `pseudonym_key` is AGENTGRAPH_PSEUDONYM_KEY's bytes (None: the key kept in the database).
     `registry_rules` (tool names, allowed models) lets `agents` accept writes;
     `agent_view` is the assistant's cached view of it."""
 
@@ -86,6 +90,9 @@ class Domain:
         self.api_keys = ApiKeys(db, self.clock)
         self.app_keys = AppKeys(db, self.clock)
         self.pseudonyms = Pseudonyms(db, self.clock, self.app_keys, pseudonym_key)
+        self.inbox_feed = InboxFeed()
+        self.human_inbox = HumanInbox(db, self.clock, self.inbox_feed)
+        self.inbox_templates = InboxTemplates(db, self.clock)
 
     @classmethod
     async def sqlite(

@@ -40,6 +40,7 @@ from agentgraph.runtime.assistant import Assistant
 from agentgraph.runtime.channel_metrics import DEDUP_HITS, INBOUND
 from agentgraph.runtime.conversation import Answer, ConversationPolicy, mergeable
 from agentgraph.runtime.delivery import Delivery
+from agentgraph.runtime.handover import Handover
 from agentgraph.runtime.inbox import Inbox, InboxEntry, InboxRow
 from agentgraph.runtime.locks import LocalLocks, RedisLocks, ThreadLocks
 from agentgraph.runtime.outbox import Outbox
@@ -111,7 +112,14 @@ class WhatsAppChannel:
         self.statuses = MessageStatuses(db)
         self.rejected = RejectedUpdates(db)
         self.tenants = NumberTenants(settings)
-        self.policy = ConversationPolicy(assistant, settings, limiter)
+        self.handover = Handover(
+            assistant.persistence.domain,
+            assistant.runner,
+            self.outbox,
+            assistant.runner.prompts,
+            failure_limit=settings.escalate_after_failures,
+        )
+        self.policy = ConversationPolicy(assistant, settings, limiter, self.handover)
         self.faults = Faults.from_settings(settings)
         self.delivery = Delivery(
             self.outbox,

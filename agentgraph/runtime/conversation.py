@@ -8,7 +8,8 @@ and system notices (recorded, no reply), media without caption, contacts and uns
 `ai_agents_enabled` flag (off: a fixed menu). Everything else is one assistant turn
 for the tenant and on the thread the inbox rows were stored with; a batch of several
 messages (merged by the debounce window) is one turn whose text is the messages
-joined by newlines.
+joined by newlines. Once a conversation is handed to a person, `Handover` decides
+what the turn sends (one acknowledgement, then nothing; `agentgraph.runtime.handover`).
 Choices a booking tool returned (trips, bookings) are sent as a list message.
 """
 
@@ -26,6 +27,7 @@ from agentgraph.config import Settings
 from agentgraph.domain.phones import normalize_phone
 from agentgraph.runtime import replies
 from agentgraph.runtime.assistant import Assistant
+from agentgraph.runtime.handover import Handover
 from agentgraph.runtime.inbox import InboxRow
 from agentgraph.runtime.ratelimit import RateLimiter
 from agentgraph.whatsapp.inbound import InboundMessage
@@ -51,11 +53,18 @@ class Answer:
 class ConversationPolicy:
     """Decides the replies to one batch; stateless apart from the rate limiter."""
 
-    def __init__(self, assistant: Assistant, settings: Settings, limiter: RateLimiter) -> None:
+    def __init__(
+        self,
+        assistant: Assistant,
+        settings: Settings,
+        limiter: RateLimiter,
+        handover: Handover | None = None,
+    ) -> None:
         self.assistant = assistant
         self.settings = settings
         self.limiter = limiter
         self.domain = assistant.persistence.domain
+        self.handover = handover
 
     async def respond(self, rows: Sequence[InboxRow]) -> Answer:
         """The message bodies answering one batch of a conversation's inbox rows, and
@@ -128,6 +137,17 @@ class ConversationPolicy:
             thread_id=thread_id,
             inputs=[m.id for m in allowed],
         )
+        if self.handover is not None:
+            handed = await self.handover.answer(
+                tenant=tenant,
+                thread_id=thread_id,
+                phone=phone,
+                language=profile.language,
+                text=text,
+                result=result,
+            )
+            if handed is not None:
+                return handed, len(rows)
         choices = None
         if result.agent == "booking" and not result.awaiting_confirmation and not result.error:
             choices = await self._turn_choices(thread_id)

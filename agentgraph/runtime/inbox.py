@@ -138,6 +138,14 @@ class Inbox:
         )
         return [r["thread_id"] for r in rows]
 
+    async def has_thread(self, thread_id: str, tenant: str | None = None) -> bool:
+        """True when the conversation (of `tenant`, when given) has any stored message."""
+        sql = "SELECT 1 FROM wa_inbox WHERE thread_id = ?"
+        params: list[object] = [thread_id]
+        if tenant is not None:
+            sql, params = sql + " AND tenant = ?", [*params, tenant]
+        return await self._db.fetchval(sql + " LIMIT 1", params) is not None
+
     async def depth(self) -> int:
         """How many messages wait for an answer."""
         value = await self._db.fetchval("SELECT COUNT(*) FROM wa_inbox WHERE status = 'queued'")

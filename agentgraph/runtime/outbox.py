@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from agentgraph.domain.db import Database, Row
+from agentgraph.domain.db import Database, Executor, Row
 
 UNKNOWN_DELIVERY = "delivery unknown: its sender died mid-send and a later reply went out"
 
@@ -217,6 +217,40 @@ class Outbox:
         )
         answered = int(stored[0]["answered"]) if stored else 0
         return answered, {r["idempotency_key"]: int(r["id"]) for r in stored if r["id"] is not None}
+
+    async def add_in(
+        self,
+        tx: Executor,
+        *,
+        key: str,
+        thread_id: str,
+        recipient: str,
+        phone_number_id: str | None,
+        message: dict[str, Any],
+        orphan_after_seconds: float = 30.0,
+    ) -> int:
+        """Inside the caller's transaction `tx`, store one message that answers no inbound
+        message (a human's reply, a handover notice) under `key`; returns its row id
+        (the existing row's when `key` was stored before). As with `commit_turn`, the
+        sweep leaves it to the committing process for `orphan_after_seconds`."""
+        now = time.time()
+        params = [
+            key, thread_id, recipient, phone_number_id, None, str(message.get("type", "text")),
+            json.dumps(message, ensure_ascii=False), now + orphan_after_seconds, now,
+        ]  # fmt: skip
+        row_id = await tx.fetchval(_INSERT_ONE, params)
+        if row_id is None:
+            row_id = await tx.fetchval("SELECT id FROM wa_outbox WHERE idempotency_key = ?", [key])
+        return int(row_id)
+
+    async def recent_texts(self, thread_id: str, limit: int) -> list[str]:
+        """The bodies of the conversation's last `limit` text messages, newest first."""
+        rows = await self._db.fetchall(
+            "SELECT payload FROM wa_outbox WHERE thread_id = ? AND kind = 'text' "
+            "ORDER BY id DESC LIMIT ?",
+            [thread_id, limit],
+        )
+        return [str(json.loads(r["payload"])["text"]["body"]) for r in rows]
 
     async def claim(self, row_id: int) -> OutboxRow | None:
         """Take a pending row for sending; None when it is not pending any more."""

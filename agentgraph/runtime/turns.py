@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
 from langgraph.graph.state import CompiledStateGraph
@@ -340,13 +340,21 @@ class TurnRunner:
             interrupts = list(snapshot.interrupts)
         return values_result(text, replies, values, interrupts, error=error)
 
-    async def release(self, thread_id: str) -> None:
-        """Give a conversation back to the assistant after a human handled it."""
+    async def release(self, thread_id: str, messages: Sequence[AnyMessage] = ()) -> None:
+        """Give a conversation back to the assistant after a human handled it, with
+        `messages` (a handover note) added to its history."""
+        update: dict[str, Any] = {"escalated": False, "escalation_reason": None}
+        if messages:
+            update["messages"] = list(messages)
+        await self.update(thread_id, update)
+
+    async def update(self, thread_id: str, values: dict[str, Any]) -> None:
+        """Write `values` into the conversation's state between turns (a human's reply
+        added to its history, an escalation by policy). Messages with the id of one
+        already there replace it, so writing the same message twice keeps one."""
         config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
         async with self._turn_lock(thread_id):
-            await self.graph.aupdate_state(
-                config, {"escalated": False, "escalation_reason": None}, as_node="start_turn"
-            )
+            await self.graph.aupdate_state(config, values, as_node="start_turn")
 
 
 def _pending_confirmation(saved: CheckpointTuple | None) -> dict[str, Any] | None:

@@ -1,8 +1,11 @@
 """Support tools: help-article search, tickets, ticket status, escalation to a human.
 
-`escalate_to_human` opens an urgent ticket and returns a `Command` that marks the
-conversation as escalated; from then on the assistant stays silent in that thread
-until a human releases it (`agentgraph.runtime.turns.TurnRunner.release`).
+`escalate_to_human` opens an urgent ticket and the tenant's human inbox item
+(`domain.human_inbox`, reason and priority from the user's words) and returns a
+`Command` that marks the conversation as escalated; from then on the assistant stays
+silent in that thread until a human releases it (`agentgraph.runtime.human`). A
+ticket the priority rules make urgent escalates the same way (source `tool`): an
+outage, fraud or lost money goes straight to a person.
 """
 
 from __future__ import annotations
@@ -55,8 +58,9 @@ async def create_ticket(
     priority: Annotated[
         Priority | None, Field(description="Leave empty to let the priority rules decide.")
     ] = None,
-) -> str:
-    """Open a support ticket for the user."""
+) -> str | Command[Any]:
+    """Open a support ticket for the user. An urgent ticket also hands the conversation
+    to a person."""
     domain = services_of(runtime).domain
     tenant, phone = identity(runtime)
     await domain.profiles.get_or_create(tenant, phone)
@@ -66,10 +70,15 @@ async def create_ticket(
         )
     except DomainError as exc:
         return exc.user_message
-    return (
+    text = (
         f"Ticket #{ticket.id} opened with {ticket.priority} priority. "
         f"We aim to respond by {local_time(ticket.due_at)}."
     )
+    if ticket.priority != "urgent":
+        return text
+    reason = f"Urgent ticket #{ticket.id}: {ticket.subject}"
+    await _open_item(runtime, reason, "tool", "urgent", ticket.id)
+    return _escalated(runtime, reason, text, "create_ticket")
 
 
 @tool
@@ -101,16 +110,39 @@ async def escalate_to_human(
     tenant, phone = identity(runtime)
     await domain.profiles.get_or_create(tenant, phone)
     ticket = await domain.support.escalate(tenant, phone, thread_id(runtime), reason)
+    await _open_item(runtime, reason, "user", None, ticket.id)
     text = (
         f"I have passed your conversation to a member of our team (ticket #{ticket.id}). "
         "They will reply here; I will stay quiet until they are done."
     )
-    return Command(
-        update={
-            "escalated": True,
-            "escalation_reason": reason,
-            "messages": [
-                ToolMessage(text, tool_call_id=runtime.tool_call_id or "", name="escalate_to_human")
-            ],
-        }
+    return _escalated(runtime, reason, text, "escalate_to_human")
+
+
+async def _open_item(
+    runtime: ToolRuntime[Context, Any],
+    reason: str,
+    source: str,
+    priority: str | None,
+    ticket_id: int,
+) -> None:
+    """The conversation's human inbox item (created unless it has an open one)."""
+    domain = services_of(runtime).domain
+    tenant, phone = identity(runtime)
+    await domain.human_inbox.open(
+        tenant,
+        thread_id(runtime),
+        channel=runtime.context.channel,
+        phone=phone,
+        reason=reason,
+        source=source,
+        priority=priority,
+        ticket_id=ticket_id,
     )
+
+
+def _escalated(
+    runtime: ToolRuntime[Context, Any], reason: str, text: str, tool_name: str
+) -> Command[Any]:
+    """The update that hands the conversation to a person: the assistant goes quiet."""
+    message = ToolMessage(text, tool_call_id=runtime.tool_call_id or "", name=tool_name)
+    return Command(update={"escalated": True, "escalation_reason": reason, "messages": [message]})

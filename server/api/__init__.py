@@ -1,4 +1,4 @@
-"""The operator API under `/api/v1`: auth, users, keys (docs/api.md).
+"""The operator API under `/api/v1`: auth, users, keys, inbox, conversations (docs/api.md).
 
 `router` carries every route; `open_operator_api(app, settings, domain)` builds the
 process's `OperatorAuth` and `OperatorAdmin` on the assistant's domain and puts them
@@ -17,12 +17,15 @@ from agentgraph.clock import SYSTEM_CLOCK, Clock
 from agentgraph.config import Settings
 from agentgraph.domain import Domain
 from agentgraph.operators import OperatorAdmin, OperatorAuth, open_operator_auth
-from server.api import auth, keys, users
+from server.api import auth, conversations, inbox, keys, users
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(auth.router)
 router.include_router(users.router)
 router.include_router(keys.router)
+router.include_router(inbox.router)
+router.include_router(inbox.socket_router)
+router.include_router(conversations.router)
 
 
 @asynccontextmanager

@@ -139,6 +139,8 @@ _STATUS = {
     "tenant_not_found": 404,
     "permission_denied": 403,
     "email_taken": 409,
+    "conversation_not_found": 404,
+    "inbox_conflict": 409,
 }
 _FIELD = {"invalid_email": "email", "weak_password": "password", "invalid_role": "role"}
 

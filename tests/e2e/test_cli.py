@@ -147,17 +147,27 @@ def test_support_flows(seeded_dir):
     rows = chat(
         [
             "how do I reset my PIN?",
-            "my transfer failed and money is missing, open a ticket",
+            "I was billed twice on my invoice, open a ticket",
             "status of ticket 1",
         ],
         seeded_dir,
         user="+250788000008",
     )
     assert rows[0]["agent"] == "support" and rows[0]["replies"][-1]
-    assert "Ticket #" in rows[1]["replies"][-1]
+    assert "Ticket #" in rows[1]["replies"][-1] and "high priority" in rows[1]["replies"][-1]
     ticket = rows[1]["replies"][-1].split("Ticket #", 1)[1].split(" ", 1)[0]
     status = chat([f"status of ticket {ticket}"], seeded_dir, user="+250788000008")
     assert f"Ticket #{ticket}" in status[0]["replies"][-1]
+
+
+def test_an_urgent_ticket_hands_the_conversation_to_a_person(seeded_dir):
+    rows = chat(
+        ["my transfer failed and money is missing, open a ticket", "hello?"],
+        seeded_dir,
+        user="+250788000011",
+    )
+    assert "urgent priority" in rows[0]["replies"][-1]
+    assert rows[1]["replies"] == []
 
 
 def test_saas_account_lookups(seeded_dir):

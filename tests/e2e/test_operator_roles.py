@@ -10,6 +10,8 @@ from fastapi.routing import APIRoute
 
 from agentgraph.config import Settings
 from server.api import auth as api_auth
+from server.api import conversations as api_conversations
+from server.api import inbox as api_inbox
 from server.api import keys as api_keys
 from server.api import users as api_users
 from server.app import create_app
@@ -272,7 +274,7 @@ def test_every_operator_route_goes_through_the_role_dependency_and_documents_err
         return [r for r in found if r is not None]
 
     seen = set()
-    for module in (api_auth, api_users, api_keys):
+    for module in (api_auth, api_users, api_keys, api_inbox, api_conversations):
         for route in module.router.routes:
             assert isinstance(route, APIRoute)
             for method in route.methods:
@@ -290,7 +292,7 @@ def test_every_operator_route_goes_through_the_role_dependency_and_documents_err
         if path.startswith("/api/v1")
         for method in operations
     }
-    assert served == seen and len(seen) == 11 and public <= seen
+    assert served == seen and len(seen) == 18 and public <= seen
     for path, operations in spec["paths"].items():
         if not path.startswith("/api/v1"):
             continue

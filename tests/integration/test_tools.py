@@ -3,6 +3,7 @@ them (a ToolCall with an injected ToolRuntime), on a real seeded SQLite domain."
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -140,11 +141,14 @@ async def test_support_tools(tools):
     assert help_answer and "found no help article" not in help_answer
     nothing = await call(tools, "search_help_articles", {"query": "zzzz qqqq"})
     assert "found no help article" in nothing
-    urgent = await call(
+    escalated = await call(
         tools,
         "create_ticket",
         {"subject": "Money missing", "description": "fraud on my account, urgent"},
     )
+    # An urgent ticket hands the conversation to a person, like escalate_to_human.
+    assert isinstance(escalated, Command) and escalated.update["escalated"] is True
+    urgent = escalated.update["messages"][0].content
     assert "urgent priority" in urgent
     ticket_id = int(urgent.split("#", 1)[1].split(" ", 1)[0])
     assert f"Ticket #{ticket_id}" in await call(tools, "ticket_status", {"ticket_id": ticket_id})
@@ -207,6 +211,31 @@ async def test_escalation_returns_a_command_that_marks_the_thread(tools):
     assert isinstance(command, Command)
     assert command.update["escalated"] is True
     assert "ticket #" in command.update["messages"][0].content
+    _, domain = tools
+    item = await domain.human_inbox.open_item("easymo", f"chat:easymo:{ALICE}")
+    assert item is not None
+    assert (item.status, item.source, item.priority, item.reason, item.channel) == (
+        "waiting",
+        "user",
+        "medium",
+        "angry",
+        "cli",
+    )
+    again = await call(tools, "escalate_to_human", {"reason": "still angry"}, call_id="c2")
+    assert isinstance(again, Command)
+    assert await domain.human_inbox.items("easymo") == [item]
+
+
+async def test_an_urgent_ticket_opens_an_urgent_inbox_item(tools):
+    await call(tools, "create_ticket", {"subject": "Outage", "description": "the app is down"})
+    _, domain = tools
+    [item] = await domain.human_inbox.items("easymo")
+    assert (item.source, item.priority, item.sla_due_at - item.created_at) == (
+        "tool",
+        "urgent",
+        timedelta(hours=1),
+    )
+    assert item.reason.startswith("Urgent ticket #") and item.ticket_id is not None
 
 
 async def test_handoff_returns_a_command_naming_the_agent(tools):
