@@ -5,10 +5,16 @@ tenant's configuration of a global agent, archiving, and the tool catalogue."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import re
+import subprocess
+from pathlib import Path
+
 from agentgraph.config import Settings
 from agentgraph.tools import tool_catalogue
 from server.app import create_app
-from tests.support.operators import ROLE_EMAIL, bearer, operator_server
+from tests.support.operators import PASSWORD, ROLE_EMAIL, bearer, operator_server
 from tests.support.registry import seed_registry
 
 READERS = set(ROLE_EMAIL)
@@ -608,3 +614,26 @@ def test_the_spec_documents_versions_preconditions_and_bodies(sqlite_settings: S
     assert (tokens["minimum"], tokens["maximum"]) == (1, 4096)
     agent = spec["components"]["schemas"]["AgentOut"]["properties"]
     assert "model_config" in agent and "llm" not in agent
+
+
+API_DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
+
+
+async def test_the_walkthrough_in_docs_api_prints_what_it_says(sqlite_settings: Settings):
+    text = await asyncio.to_thread(API_DOC.read_text, encoding="utf-8")
+    script, printed = re.search(
+        r"```bash\n(API=.*?Billing desk.*?)```\n\nprints[^\n]*\n\n```text\n(.*?)```", text, re.S
+    ).groups()
+    async with operator_server(sqlite_settings) as op:
+        await seed_registry(sqlite_settings)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENTGRAPH_", "DATABASE"))}
+        done = await asyncio.to_thread(
+            subprocess.run,
+            ["bash", "-euo", "pipefail", "-c", script],
+            env={**env, "PORT": op.base_url.rsplit(":", 1)[1], "PASSWORD": PASSWORD},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == printed
