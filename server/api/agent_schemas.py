@@ -4,8 +4,9 @@ Requests refuse unknown fields and bound every string and list with the registry
 own limits (`agentgraph.domain.agent_records`), so a body that breaks them is a 422
 naming the field before the registry sees it; what only the registry knows (tool
 names, the model allow-list, cross-field rules) is its 422, naming the field too.
-`model_config` is spelled as on the wire; in Python it is `llm` (pydantic reserves
-the name).
+Text must be storable as is: a NUL character or an unpaired surrogate (both valid
+in JSON) is a 422, not a database error. `model_config` is spelled as on the wire;
+in Python it is `llm` (pydantic reserves the name).
 """
 
 from __future__ import annotations
@@ -13,7 +14,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from agentgraph.domain.agent_configurations import AgentConfiguration
 from agentgraph.domain.agent_records import (
@@ -30,16 +38,29 @@ from agentgraph.domain.agent_records import (
 from agentgraph.operators.agent_admin import CatalogueTool
 from server.api.schemas import TenantSlug
 
+
+def _storable(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text (no unpaired surrogates)") from None
+    return value
+
+
+Storable = AfterValidator(_storable)
 Status = Literal["active", "inactive", "maintenance"]
 AgentName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME), Storable
 ]
 AgentType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
-Description = Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION)]
-Prompt = Annotated[str, StringConstraints(max_length=MAX_PROMPT)]
-Message = Annotated[str, StringConstraints(max_length=MAX_MESSAGE)]
-Capability = Annotated[str, StringConstraints(min_length=1, max_length=MAX_CAPABILITY)]
-ToolName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Description = Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION), Storable]
+Prompt = Annotated[str, StringConstraints(max_length=MAX_PROMPT), Storable]
+Message = Annotated[str, StringConstraints(max_length=MAX_MESSAGE), Storable]
+Capability = Annotated[str, StringConstraints(min_length=1, max_length=MAX_CAPABILITY), Storable]
+ToolName = Annotated[str, StringConstraints(min_length=1, max_length=100), Storable]
+ModelName = Annotated[str, StringConstraints(max_length=100), Storable]
 Capabilities = Annotated[list[Capability], Field(max_length=MAX_CAPABILITIES)]
 ToolNames = Annotated[list[ToolName], Field(max_length=MAX_TOOLS)]
 
@@ -52,9 +73,7 @@ class ModelSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    model: str | None = Field(
-        default=None, max_length=100, description="One of AGENTGRAPH_MODEL_ALLOWLIST"
-    )
+    model: ModelName | None = Field(default=None, description="One of AGENTGRAPH_MODEL_ALLOWLIST")
     temperature: Annotated[float, Field(ge=0, le=2, strict=True)] | None = None
     max_tokens: Annotated[int, Field(ge=1, le=4096, strict=True)] | None = None
 

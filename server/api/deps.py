@@ -6,7 +6,8 @@ it to a `Principal` through the process's `OperatorAuth`, and answers 401 (no or
 bad credential, with `WWW-Authenticate: Bearer`) or 403 (a role not in `roles`).
 Routes receive the principal and pass it to the services, which filter every query
 by its tenant; another tenant's resource is then a 404 like a missing one.
-`OperatorRoute` turns the services' errors into HTTP answers in one place: not found
+`OperatorRoute` turns the services' errors into HTTP answers in one place (and
+renders 422s ASCII-escaped, so echoing any input cannot fail): not found
 404, permission 403, duplicate 409, invalid 422 (naming the field), too many failed
 logins 429 with `Retry-After`; for the agent registry, a stale `If-Match` 412.
 `IfMatch` reads the version a write was based on from `If-Match` (428 without one).
@@ -14,10 +15,13 @@ logins 429 with `Retry-After`; for the agent registry, a stale `If-Match` 412.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer
@@ -204,6 +208,14 @@ def _domain_answer(exc: DomainError) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=422)
 
 
+class _AsciiJSON(JSONResponse):
+    """JSON with every non-ASCII character escaped: a 422 echoes the input, and a lone
+    surrogate (valid JSON) cannot be encoded as UTF-8 (it would become a 500)."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
 class OperatorRoute(APIRoute):
     """Routes whose service errors become HTTP answers (module docstring)."""
 
@@ -214,6 +226,8 @@ class OperatorRoute(APIRoute):
         async def route(request: Request) -> Response:
             try:
                 return await handler(request)
+            except RequestValidationError as exc:
+                return _AsciiJSON({"detail": jsonable_encoder(exc.errors())}, status_code=422)
             except DomainError as exc:
                 return _domain_answer(exc)
             except TooManyAttempts as exc:

@@ -6,6 +6,7 @@ tenant's configuration of a global agent, archiving, and the tool catalogue."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import subprocess
@@ -347,9 +348,20 @@ async def test_bad_input_is_422_naming_the_field_and_a_duplicate_name_409(any_se
             ({**good, "agent_type": "triage", "tools": ["check_balance"]}, ("body", "tools")),
             ({**good, "version": 3}, ("body", "version")),
             ({**good, "tenant": "Not A Slug"}, ("body", "tenant")),
+            # Valid JSON, but no database stores it: refused before it gets there.
+            ({**good, "name": "Help\u0000desk"}, ("body", "name")),
+            ({**good, "description": "\ud800"}, ("body", "description")),
+            ({**good, "system_prompt": "agent: faq\u0000"}, ("body", "system_prompt")),
+            ({**good, "capabilities": ["\ud83d"]}, ("body", "capabilities", 0)),
+            ({**good, "model_config": {"model": "\u0000"}}, ("body", "model_config", "model")),
         ]
         for body, field in cases:
-            response = await op.http.post("/api/v1/agents", json=body, headers=admin)
+            # json.dumps escapes what is not ASCII, so a lone surrogate travels as \ud800.
+            response = await op.http.post(
+                "/api/v1/agents",
+                content=json.dumps(body),
+                headers={**admin, "Content-Type": "application/json"},
+            )
             assert response.status_code == 422, (body, response.text)
             assert field in _fields(response), (body, response.json())
         unknown = await op.http.post(
