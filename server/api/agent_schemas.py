@@ -4,8 +4,8 @@ Requests refuse unknown fields and bound every string and list with the registry
 own limits (`agentgraph.domain.agent_records`), so a body that breaks them is a 422
 naming the field before the registry sees it; what only the registry knows (tool
 names, the model allow-list, cross-field rules) is its 422, naming the field too.
-Text must be storable as is: a NUL character or an unpaired surrogate (both valid
-in JSON) is a 422, not a database error. `model_config` is spelled as on the wire;
+Text must be storable as is: a NUL character (valid in JSON, refused by Postgres) is
+a 422, not a database error. `model_config` is spelled as on the wire;
 in Python it is `llm` (pydantic reserves the name).
 """
 
@@ -40,12 +40,9 @@ from server.api.schemas import TenantSlug
 
 
 def _storable(value: str) -> str:
+    # pydantic already refuses an unpaired surrogate as a string; a NUL it lets through.
     if "\x00" in value:
         raise ValueError("must not contain the NUL character")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode text (no unpaired surrogates)") from None
     return value
 
 

@@ -411,6 +411,20 @@ async def test_bad_input_is_422_naming_the_field_and_a_duplicate_name_409(any_se
             assert response.status_code == 422, (body, response.text)
             assert field in _fields(response), (body, response.json())
         assert (await op.http.get(one, headers=admin)).json()["version"] == 1
+        tuned = await op.http.patch(
+            one, json={"model_config": {"temperature": 0.5}}, headers={**admin, **ANY}
+        )
+        assert tuned.json()["model_config"] == {
+            "model": None,
+            "temperature": 0.5,
+            "max_tokens": None,
+        }
+        default = await op.http.patch(one, json={"model_config": None}, headers={**admin, **ANY})
+        assert default.json()["model_config"] == {
+            "model": None,
+            "temperature": None,
+            "max_tokens": None,
+        }
         for method, path in (
             ("GET", "/api/v1/agents/0"),
             ("GET", "/api/v1/agents/abc"),
