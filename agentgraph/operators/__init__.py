@@ -2,7 +2,8 @@
 
 `open_operator_auth(settings, domain)` builds the process's `OperatorAuth` (login,
 refresh with rotation, logout, credential checks); `OperatorAdmin(domain)` manages
-operators and keys on behalf of a `Principal`, inside its tenant. The tables and
+operators and keys on behalf of a `Principal`, inside its tenant; `AgentAdmin(domain)`
+does the same for the agent registry (`agent_admin`). The tables and
 their queries live in `agentgraph.domain` (`operators`, `api_keys`); the HTTP routes
 in `server.api`. Layer: beside `agentgraph.runtime`, above the graphs and the domain.
 """
@@ -14,6 +15,7 @@ from agentgraph.operators.admin import (
     create_operator,
     seed_demo_operators,
 )
+from agentgraph.operators.agent_admin import AgentAdmin
 from agentgraph.operators.auth import (
     AuthError,
     OperatorAuth,
@@ -26,6 +28,7 @@ from agentgraph.operators.principal import ADMIN_ROLES, ALL_ROLES, Principal, Ro
 __all__ = [
     "ADMIN_ROLES",
     "ALL_ROLES",
+    "AgentAdmin",
     "AuthError",
     "OperatorAdmin",
     "OperatorAuth",

@@ -6,17 +6,22 @@ it to a `Principal` through the process's `OperatorAuth`, and answers 401 (no or
 bad credential, with `WWW-Authenticate: Bearer`) or 403 (a role not in `roles`).
 Routes receive the principal and pass it to the services, which filter every query
 by its tenant; another tenant's resource is then a 404 like a missing one.
-`OperatorRoute` turns the services' errors into HTTP answers in one place: not found
+`OperatorRoute` turns the services' errors into HTTP answers in one place (and
+renders 422s ASCII-escaped, so echoing any input cannot fail): not found
 404, permission 403, duplicate 409, invalid 422 (naming the field), too many failed
-logins 429 with `Retry-After`.
+logins 429 with `Retry-After`; for the agent registry, a stale `If-Match` 412.
+`IfMatch` reads the version a write was based on from `If-Match` (428 without one).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request, Response
+from fastapi import Depends, Header, HTTPException, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer
@@ -27,6 +32,7 @@ from agentgraph.domain import DomainError
 from agentgraph.operators import (
     ADMIN_ROLES,
     ALL_ROLES,
+    AgentAdmin,
     AuthError,
     OperatorAdmin,
     OperatorAuth,
@@ -38,9 +44,11 @@ from agentgraph.operators import (
 __all__ = [
     "AdminDep",
     "AdminPrincipal",
+    "AgentsDep",
     "AnyPrincipal",
     "AuthDep",
     "ErrorBody",
+    "IfMatch",
     "OperatorRoute",
     "errors",
     "principal_of",
@@ -67,6 +75,8 @@ _DESCRIPTIONS = {
     403: "The caller's role may not do this",
     404: "No such resource in the caller's tenant",
     409: "Conflicts with an existing resource",
+    412: "If-Match names a version that is no longer current: read it again",
+    428: "Send If-Match with the ETag (version) the change is based on",
     429: "Too many failed logins; see Retry-After",
 }
 
@@ -92,8 +102,42 @@ def get_admin(request: Request) -> OperatorAdmin:
     return admin
 
 
+def get_agents(request: Request) -> AgentAdmin:
+    """The process's `AgentAdmin` (the agent registry's operations)."""
+    agents: AgentAdmin = request.app.state.agent_admin
+    return agents
+
+
 AuthDep = Annotated[OperatorAuth, Depends(get_auth)]
 AdminDep = Annotated[OperatorAdmin, Depends(get_admin)]
+AgentsDep = Annotated[AgentAdmin, Depends(get_agents)]
+
+
+def if_match(
+    value: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            max_length=100,
+            description='The ETag the change is based on (`"3"`), or `*` for whatever is '
+            "current; a stale one is 412, none is 428.",
+        ),
+    ] = None,
+) -> int | None:
+    """The version in `If-Match` (None for `*`); 428 without the header, 412 for a
+    value that can match no version."""
+    if value is None:
+        raise HTTPException(428, _DESCRIPTIONS[428])
+    tag = value.strip()
+    if tag == "*":
+        return None
+    tag = tag.removeprefix("W/").strip('"')
+    if not tag.isdigit() or len(tag) > 18:
+        raise HTTPException(412, f"If-Match {value!r} matches no version of this agent.")
+    return int(tag)
+
+
+IfMatch = Annotated[int | None, Depends(if_match)]
 
 
 def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
@@ -141,8 +185,18 @@ _STATUS = {
     "email_taken": 409,
     "conversation_not_found": 404,
     "inbox_conflict": 409,
+    "agent_not_found": 404,
+    "duplicate_agent_name": 409,
+    "not_a_global_agent": 409,
+    "agent_version_conflict": 412,
 }
-_FIELD = {"invalid_email": "email", "weak_password": "password", "invalid_role": "role"}
+_FIELD = {
+    "invalid_email": "email",
+    "weak_password": "password",
+    "invalid_role": "role",
+    "unknown_tool": "tools",
+    "model_not_allowed": "model_config.model",
+}
 
 
 def _domain_answer(exc: DomainError) -> JSONResponse:
@@ -150,8 +204,18 @@ def _domain_answer(exc: DomainError) -> JSONResponse:
     if status is not None:
         return JSONResponse({"detail": exc.user_message}, status_code=status)
     field = getattr(exc, "field", None) or _FIELD.get(exc.code, "body")
-    detail = [{"loc": ["body", field], "msg": exc.user_message, "type": exc.code}]
+    where = getattr(exc, "location", "body")
+    loc = [where, *field.split(".")] if field != "body" else [where]
+    detail = [{"loc": loc, "msg": exc.user_message, "type": exc.code}]
     return JSONResponse({"detail": detail}, status_code=422)
+
+
+class _AsciiJSON(JSONResponse):
+    """JSON with every non-ASCII character escaped: a 422 echoes the input, and a lone
+    surrogate (valid JSON) cannot be encoded as UTF-8 (it would become a 500)."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
 class OperatorRoute(APIRoute):
@@ -164,6 +228,8 @@ class OperatorRoute(APIRoute):
         async def route(request: Request) -> Response:
             try:
                 return await handler(request)
+            except RequestValidationError as exc:
+                return _AsciiJSON({"detail": jsonable_encoder(exc.errors())}, status_code=422)
             except DomainError as exc:
                 return _domain_answer(exc)
             except TooManyAttempts as exc:

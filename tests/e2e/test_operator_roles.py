@@ -9,10 +9,13 @@ from itertools import count
 from fastapi.routing import APIRoute
 
 from agentgraph.config import Settings
+from agentgraph.operators import ALL_ROLES
+from server.api import agents as api_agents
 from server.api import auth as api_auth
 from server.api import conversations as api_conversations
 from server.api import inbox as api_inbox
 from server.api import keys as api_keys
+from server.api import tools as api_tools
 from server.api import users as api_users
 from server.app import create_app
 from tests.support.operators import PASSWORD, ROLE_EMAIL, bearer, operator_server
@@ -274,7 +277,16 @@ def test_every_operator_route_goes_through_the_role_dependency_and_documents_err
         return [r for r in found if r is not None]
 
     seen = set()
-    for module in (api_auth, api_users, api_keys, api_inbox, api_conversations):
+    everyone = set()
+    for module in (
+        api_auth,
+        api_users,
+        api_keys,
+        api_agents,
+        api_tools,
+        api_inbox,
+        api_conversations,
+    ):
         for route in module.router.routes:
             assert isinstance(route, APIRoute)
             for method in route.methods:
@@ -285,6 +297,8 @@ def test_every_operator_route_goes_through_the_role_dependency_and_documents_err
                     assert guards == [], path
                 else:
                     assert len(guards) == 1, (method, path, guards)
+                    if set(guards[0]) == set(ALL_ROLES):
+                        everyone.add((method, path))
     spec = app.openapi()
     served = {
         (method.upper(), path)
@@ -292,7 +306,7 @@ def test_every_operator_route_goes_through_the_role_dependency_and_documents_err
         if path.startswith("/api/v1")
         for method in operations
     }
-    assert served == seen and len(seen) == 18 and public <= seen
+    assert served == seen and len(seen) == 28 and public <= seen
     for path, operations in spec["paths"].items():
         if not path.startswith("/api/v1"):
             continue
@@ -300,7 +314,9 @@ def test_every_operator_route_goes_through_the_role_dependency_and_documents_err
             responses = operation["responses"]
             assert "401" in responses, (method, path)
             if (method.upper(), path) not in public:
-                assert "403" in responses or path.startswith("/api/v1/auth"), (method, path)
+                # A 403 is documented exactly where a role can be refused.
+                refusable = (method.upper(), path) not in everyone
+                assert ("403" in responses) == refusable, (method, path)
                 assert operation.get("security"), (method, path)
             ok = next(code for code in responses if code.startswith("2"))
             if ok != "204":
